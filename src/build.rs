@@ -1,0 +1,645 @@
+//! The pipeline: config -> sources -> studies -> rendered bodies (cached by
+//! content hash) -> indexes -> page plans -> output.
+//!
+//! A [`Session`] owns the Markdown cache, so `serve` rebuilds through the same
+//! entry point as `build`: the expensive stage is memoised, every cheap stage
+//! always runs, and an incremental build equals a clean one by construction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::config::{load_config, Config, SitePaths};
+use crate::date::Date;
+use crate::error::{sort_diagnostics, Diagnostic, Error, Result, Severity};
+use crate::export;
+use crate::highlight;
+use crate::index::build_indexes;
+use crate::markdown::{render_markdown, resolve_links, LinkTarget, Rendered};
+use crate::model::{check_corpus, parse_study, Study};
+use crate::output::{check_output_path, Staging};
+use crate::plan::{plan_pages, route_file, Contexts, PagePlan};
+use crate::search;
+use crate::site::{Body, Site};
+use crate::source::load_sources;
+use crate::templates::{error_chain, load_templates, Templates, DEFAULT_STATIC};
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The site root (holds site.toml).
+    pub root: PathBuf,
+    /// The output folder; `root/public` when `None`.
+    pub output: Option<PathBuf>,
+    /// Overrides site.toml's `base_url`.
+    pub base_url: Option<String>,
+    /// Whether drafts are built.
+    pub drafts: bool,
+}
+
+impl BuildOptions {
+    /// Defaults for a site at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            root: root.into(),
+            output: None,
+            base_url: None,
+            drafts: false,
+        }
+    }
+
+    /// The output folder.
+    pub fn output_dir(&self) -> PathBuf {
+        self.output
+            .clone()
+            .unwrap_or_else(|| self.root.join("public"))
+    }
+}
+
+/// What a build or check did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// HTML pages rendered.
+    pub pages: usize,
+    /// All files produced (pages, feeds, exports, static files).
+    pub files: usize,
+    /// Files written with new bytes.
+    pub written: usize,
+    /// Files unchanged since the previous build.
+    pub unchanged: usize,
+    /// Warnings (never fatal for `build`).
+    pub warnings: Vec<Diagnostic>,
+    /// Wall time per stage.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Owns what survives between builds: the options and the Markdown cache.
+pub struct Session {
+    opts: BuildOptions,
+    cache: HashMap<u64, Arc<Rendered>>,
+}
+
+struct Timer(Vec<(&'static str, Duration)>, Instant);
+
+impl Timer {
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.0.push((stage, now - self.1));
+        self.1 = now;
+    }
+}
+
+impl Session {
+    /// A session with an empty cache.
+    pub fn new(opts: BuildOptions) -> Self {
+        Session {
+            opts,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The build options.
+    pub fn options(&self) -> &BuildOptions {
+        &self.opts
+    }
+
+    /// How many rendered bodies are cached.
+    pub fn cached_bodies(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Builds the site and swaps it into the output folder.
+    pub fn build(&mut self) -> Result<Report> {
+        let output = self.opts.output_dir();
+        check_output_path(&self.opts.root, &output)?;
+        self.run(Some(&output))
+    }
+
+    /// Validates everything a build would, renders every page, writes nothing.
+    pub fn check(&mut self) -> Result<Report> {
+        self.run(None)
+    }
+
+    fn run(&mut self, output: Option<&Path>) -> Result<Report> {
+        let mut timer = Timer(Vec::new(), Instant::now());
+        let (site, warnings) = self.load(&mut timer)?;
+        let paths = SitePaths::new(&self.opts.root);
+        let templates = load_templates(&paths, &site.config).map_err(Error::Content)?;
+        timer.lap("templates");
+        let plans = plan_pages(&site);
+        let statics = collect_static(&paths, &site.config)?;
+        let extra = extra_files(&site, &plans);
+        check_collisions(&site, &plans, &extra, &statics)?;
+        timer.lap("plan");
+
+        let staging = output.map(Staging::create).transpose()?;
+        let write = |rel: &str, bytes: &[u8]| -> Result<()> {
+            match &staging {
+                Some(s) => s.write(rel, bytes),
+                None => Ok(()),
+            }
+        };
+        let contexts = Contexts::new(&site);
+        let failures: Vec<Result<(), Error>> = plans
+            .par_iter()
+            .map(|plan| {
+                let html = render_page(&templates, &contexts, plan)?;
+                write(&route_file(&plan.route), html.as_bytes())
+            })
+            .filter(Result::is_err)
+            .collect();
+        report_failures(failures)?;
+        timer.lap("render pages");
+        let failures: Vec<Result<(), Error>> = extra
+            .par_iter()
+            .map(|(rel, bytes)| write(rel, bytes.as_bytes()))
+            .filter(Result::is_err)
+            .collect();
+        report_failures(failures)?;
+        for (rel, bytes) in &statics {
+            write(rel, bytes)?;
+        }
+        timer.lap("feeds, exports, static");
+        let mut report = Report {
+            pages: plans.len(),
+            files: plans.len() + extra.len() + statics.len(),
+            warnings,
+            ..Report::default()
+        };
+        if let Some(staging) = staging {
+            let stats = staging.commit()?;
+            report.written = stats.written;
+            report.unchanged = stats.unchanged;
+            timer.lap("commit");
+        }
+        report.timings = timer.0;
+        Ok(report)
+    }
+
+    /// Loads, validates and renders content into a [`Site`]; every error of the run at once.
+    pub fn load_site(&mut self) -> Result<(Site, Vec<Diagnostic>)> {
+        let mut timer = Timer(Vec::new(), Instant::now());
+        self.load(&mut timer)
+    }
+
+    fn load(&mut self, timer: &mut Timer) -> Result<(Site, Vec<Diagnostic>)> {
+        let root = self.opts.root.clone();
+        let mut config = load_config(&root)?;
+        if let Some(url) = &self.opts.base_url {
+            config.set_base_url(url)?;
+        }
+        timer.lap("config");
+        let (files, mut diags) = load_sources(&root);
+        timer.lap("read");
+        let parsed: Vec<_> = files.par_iter().map(|f| parse_study(f, &config)).collect();
+        let mut all = Vec::with_capacity(parsed.len());
+        for r in parsed {
+            match r {
+                Ok(s) => all.push(s),
+                Err(d) => diags.extend(d),
+            }
+        }
+        diags.extend(check_corpus(&all));
+        timer.lap("front matter");
+
+        let drafts: HashSet<PathBuf> = all
+            .iter()
+            .filter(|s| s.draft && !self.opts.drafts)
+            .map(|s| s.rel.clone())
+            .collect();
+        let studies: Vec<Study> = all
+            .into_iter()
+            .filter(|s| !drafts.contains(&s.rel))
+            .collect();
+
+        let rendered = self.render_bodies(&studies, config.allow_html);
+        timer.lap("markdown");
+        let mut warnings = Vec::new();
+        let bodies = resolve_bodies(
+            &config,
+            &studies,
+            &rendered,
+            &drafts,
+            &mut diags,
+            &mut warnings,
+        );
+        timer.lap("links");
+
+        let errors: Vec<Diagnostic> = diags
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            let mut errors = errors;
+            sort_diagnostics(&mut errors);
+            return Err(Error::Content(errors));
+        }
+        let indexes = build_indexes(&config, &studies);
+        timer.lap("indexes");
+        let site = Site {
+            config,
+            studies,
+            bodies,
+            indexes,
+        };
+        warnings.extend(content_warnings(&site, Date::today()));
+        sort_diagnostics(&mut warnings);
+        Ok((site, warnings))
+    }
+
+    fn render_bodies(&mut self, studies: &[Study], allow_html: bool) -> Vec<Arc<Rendered>> {
+        let keys: Vec<u64> = studies.iter().map(|s| body_key(s, allow_html)).collect();
+        let cache = &self.cache;
+        let rendered: Vec<Arc<Rendered>> = studies
+            .par_iter()
+            .zip(&keys)
+            .map(|(s, key)| match cache.get(key) {
+                Some(r) => Arc::clone(r),
+                None => Arc::new(render_markdown(&s.body, &s.rel, allow_html)),
+            })
+            .collect();
+        // Keep exactly what this build used, so the cache never outgrows the site.
+        self.cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
+        rendered
+    }
+}
+
+fn body_key(s: &Study, allow_html: bool) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (s.body.as_str(), s.rel.parent(), allow_html).hash(&mut h);
+    h.finish()
+}
+
+fn report_failures(failures: Vec<Result<(), Error>>) -> Result<()> {
+    let mut diags = Vec::new();
+    for f in failures {
+        match f {
+            Err(Error::Content(d)) => diags.extend(d),
+            Err(other) => return Err(other),
+            Ok(()) => {}
+        }
+    }
+    if diags.is_empty() {
+        return Ok(());
+    }
+    sort_diagnostics(&mut diags);
+    diags.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    Err(Error::Content(diags))
+}
+
+/// Renders one page through its template.
+pub fn render_page(templates: &Templates, contexts: &Contexts, plan: &PagePlan) -> Result<String> {
+    let value = contexts.context(plan);
+    let ctx = tera::Context::from_value(value).map_err(|e| template_error(plan, &e))?;
+    templates
+        .tera
+        .render(plan.template, &ctx)
+        .map_err(|e| template_error(plan, &e))
+}
+
+fn template_error(plan: &PagePlan, e: &tera::Error) -> Error {
+    Error::Content(vec![Diagnostic::error(
+        "broken-template",
+        PathBuf::from(format!("templates/{}", plan.template)),
+        0,
+        0,
+        format!(
+            "failed to render `{}` (page `/{}`): {}",
+            plan.template,
+            plan.route,
+            error_chain(e)
+        ),
+    )
+    .with_help(
+        "fix the template, or delete the site's copy to use the theme's",
+    )])
+}
+
+/// Resolves each body's link tokens against the published routes, reporting missing files and anchors.
+fn resolve_bodies(
+    config: &Config,
+    studies: &[Study],
+    rendered: &[Arc<Rendered>],
+    drafts: &HashSet<PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Vec<Body> {
+    let by_rel: HashMap<&Path, usize> = studies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.rel.as_path(), i))
+        .collect();
+    let results: Vec<(Body, Vec<Diagnostic>)> = studies
+        .par_iter()
+        .zip(rendered)
+        .map(|(s, r)| {
+            let mut problems = Vec::new();
+            let at = |line: usize, column: usize, code: &'static str, message: String| {
+                let mut d = Diagnostic::error(code, s.path.clone(), s.body_line + line, column, message);
+                d.source_line = s.body.lines().nth(line).map(str::to_owned);
+                d
+            };
+            for p in &r.problems {
+                let mut d = at(p.line, p.column, p.code, p.message.clone()).with_help_opt(p.help.clone());
+                if p.warning {
+                    d.severity = Severity::Warning;
+                }
+                problems.push(d);
+            }
+            let html = resolve_links(&r.html, |n| {
+                let link = r.links.get(n)?;
+                let missing_anchor = |anchor: &str, target: &Rendered, shown: &str| {
+                    let known: Vec<&str> = target.anchors.iter().map(String::as_str).collect();
+                    at(link.line, link.column, "missing-anchor", format!("link `{}`: `{shown}` has no heading `#{anchor}`", link.written))
+                        .with_help_opt(crate::error::suggestion(anchor, known).or_else(|| Some("link to one of the target's headings, written in lowercase with hyphens".into())))
+                };
+                match &link.target {
+                    LinkTarget::Root(path) => Some(config.url(path)),
+                    LinkTarget::SamePage(anchor) => {
+                        if !r.anchors.contains(anchor) {
+                            problems.push(missing_anchor(anchor, r, "this page"));
+                        }
+                        Some(format!("#{anchor}"))
+                    }
+                    LinkTarget::Content(path, anchor) => match by_rel.get(path.as_path()) {
+                        Some(&j) => {
+                            if let Some(a) = anchor {
+                                if !rendered[j].anchors.contains(a) {
+                                    problems.push(missing_anchor(a, &rendered[j], &format!("content/{}", path.display())));
+                                }
+                            }
+                            let url = config.url(&studies[j].route);
+                            Some(match anchor {
+                                Some(a) => format!("{url}#{a}"),
+                                None => url,
+                            })
+                        }
+                        None => {
+                            let (code, message, help) = if drafts.contains(path) {
+                                ("link-to-draft", format!("link `{}` points to a draft, which this build leaves out", link.written), "publish the target (remove `draft: true`) or remove the link".to_owned())
+                            } else {
+                                let known: Vec<String> = by_rel.keys().map(|p| p.display().to_string()).collect();
+                                let near = crate::error::did_you_mean(&path.display().to_string(), known.iter().map(String::as_str));
+                                (
+                                    "missing-link-target",
+                                    format!("link `{}` points to `content/{}`, which does not exist", link.written, path.display()),
+                                    near.map_or_else(|| "links are relative to this file; check the folder and file name".to_owned(), |n| format!("did you mean `content/{n}`?")),
+                                )
+                            };
+                            problems.push(at(link.line, link.column, code, message).with_help(help));
+                            None
+                        }
+                    },
+                }
+            });
+            let body = Body {
+                html,
+                toc: r.toc.clone(),
+                words: r.text.split_whitespace().count(),
+                text: r.text.clone(),
+            };
+            (body, problems)
+        })
+        .collect();
+    let mut bodies = Vec::with_capacity(results.len());
+    for (body, problems) in results {
+        for p in problems {
+            if p.severity == Severity::Warning {
+                warnings.push(p);
+            } else {
+                diags.push(p);
+            }
+        }
+        bodies.push(body);
+    }
+    bodies
+}
+
+/// Warnings `check` reports: stale reviews, empty summaries, practices without playbooks or cases.
+pub fn content_warnings(site: &Site, today: Date) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let limit = i64::from(site.config.stale_after_days);
+    for s in &site.studies {
+        if let Some(r) = s.reviewed {
+            let age = today.days_since_epoch() - r.days_since_epoch();
+            if age > limit {
+                let (line, col) = s.position("reviewed");
+                out.push(
+                    Diagnostic::warning(
+                        "stale-review",
+                        s.path.clone(),
+                        line,
+                        col,
+                        format!("last reviewed {r}, {age} days ago (more than {limit})"),
+                    )
+                    .with_help(format!(
+                        "check the study is still accurate, then set `reviewed: {today}`"
+                    )),
+                );
+            }
+        }
+        if s.summary.trim().is_empty() {
+            let (line, col) = if s.positions.contains_key("summary") {
+                s.position("summary")
+            } else {
+                (1, 1)
+            };
+            out.push(
+                Diagnostic::warning("empty-summary", s.path.clone(), line, col, "no `summary`; lists, feeds and search results will show nothing under the title")
+                    .with_help("add `summary:` with one or two sentences"),
+            );
+        }
+    }
+    for p in &site.indexes.practices {
+        if p.playbook.is_none() {
+            for &i in &p.cases {
+                let s = &site.studies[i];
+                let (line, col) = s.position("practice");
+                out.push(
+                    Diagnostic::warning(
+                        "practice-without-playbook",
+                        s.path.clone(),
+                        line,
+                        col,
+                        format!("practice `{}` has no playbook yet", p.slug),
+                    )
+                    .with_help(format!(
+                        "write one with `casebook new playbook \"…\" --practice {}`",
+                        p.slug
+                    )),
+                );
+            }
+        }
+        if p.cases.is_empty() {
+            if let Some(pb) = p.playbook {
+                let s = &site.studies[pb];
+                let (line, col) = s.position("practice");
+                out.push(Diagnostic::warning("playbook-without-cases", s.path.clone(), line, col, format!("no case study documents practice `{}`", p.slug)).with_help(format!(
+                    "add a case study with `practice: {}`, or check the slug matches the case studies'",
+                    p.slug
+                )));
+            }
+        }
+    }
+    out
+}
+
+/// Feeds, sitemap, robots, exports, the syntax stylesheet and the search index.
+fn extra_files(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = export::feed_specs(site)
+        .iter()
+        .map(|spec| (spec.route.clone(), export::atom_feed(site, spec)))
+        .collect();
+    let lastmod: HashMap<&str, String> = site
+        .studies
+        .iter()
+        .filter_map(|s| Some((s.route.as_str(), s.last_modified()?.to_string())))
+        .collect();
+    let routes: Vec<(String, Option<String>)> = plans
+        .iter()
+        .filter(|p| p.route != "404.html")
+        .map(|p| (p.route.clone(), lastmod.get(p.route.as_str()).cloned()))
+        .collect();
+    files.extend(export::sitemaps(site, &routes));
+    files.push(("robots.txt".into(), export::robots(site)));
+    files.push(("replication.csv".into(), export::replication_csv(site)));
+    files.push(("replication.json".into(), export::replication_json(site)));
+    files.push(("syntax.css".into(), highlight::stylesheet()));
+    files.extend(search::index_files(site));
+    files
+}
+
+/// Static files: the embedded default theme's, the theme folder's, then the site's `static/`.
+fn collect_static(paths: &SitePaths, config: &Config) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files: BTreeMap<String, Vec<u8>> = DEFAULT_STATIC
+        .iter()
+        .map(|(n, b)| ((*n).to_owned(), b.to_vec()))
+        .collect();
+    for dir in [
+        paths.themes.join(&config.theme).join("static"),
+        paths.static_dir.clone(),
+    ] {
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|e| {
+                Error::Content(vec![Diagnostic::error(
+                    "unreadable-file",
+                    dir.clone(),
+                    0,
+                    0,
+                    format!("failed to read `{}`: {e}", dir.display()),
+                )])
+            })?;
+            if !entry.file_type().is_file()
+                || crate::source::is_ignored_name(&entry.file_name().to_string_lossy())
+            {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&dir)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = std::fs::read(entry.path())
+                .map_err(crate::error::io_error("read", entry.path()))?;
+            files.insert(rel, bytes);
+        }
+    }
+    Ok(files.into_iter().collect())
+}
+
+/// Two outputs on one file (compared without case, as on macOS and Windows hosts) is an error.
+fn check_collisions(
+    site: &Site,
+    plans: &[PagePlan],
+    extra: &[(String, String)],
+    statics: &[(String, Vec<u8>)],
+) -> Result<()> {
+    let mut owners: HashMap<String, (String, Option<usize>)> = HashMap::new();
+    let mut diags = Vec::new();
+    let study_of = |p: &PagePlan| match p.kind {
+        crate::plan::PageKind::Study(i) => Some(i),
+        _ => None,
+    };
+    let entries = plans
+        .iter()
+        .map(|p| (route_file(&p.route), study_of(p), format!("`/{}`", p.route)))
+        .chain(
+            extra
+                .iter()
+                .map(|(rel, _)| (rel.clone(), None, format!("generated `{rel}`"))),
+        )
+        .chain(
+            statics
+                .iter()
+                .map(|(rel, _)| (rel.clone(), None, format!("static file `{rel}`"))),
+        );
+    for (file, study, what) in entries {
+        let key = file.to_lowercase();
+        match owners.get(&key).cloned() {
+            None => {
+                owners.insert(key, (what, study));
+            }
+            Some((first, first_study)) => {
+                let (culprit, other) = match (study, first_study) {
+                    (Some(i), _) => (Some(i), first.clone()),
+                    (None, Some(j)) => (Some(j), what.clone()),
+                    (None, None) => (None, first.clone()),
+                };
+                let d = match culprit {
+                    Some(i) => {
+                        let s = &site.studies[i];
+                        let (line, col) = if s.positions.contains_key("slug") {
+                            s.position("slug")
+                        } else {
+                            (1, 1)
+                        };
+                        let other = if let Some(j) = first_study.filter(|j| Some(*j) != culprit) {
+                            format!("`{}`", site.studies[j].path.display())
+                        } else {
+                            other
+                        };
+                        Diagnostic::error(
+                            "duplicate-url",
+                            s.path.clone(),
+                            line,
+                            col,
+                            format!(
+                                "`{}` would be written to `/{}`, which {} also uses",
+                                s.path.display(),
+                                s.route,
+                                other
+                            ),
+                        )
+                        .with_help("give one of them a different `slug:` or file name")
+                    }
+                    None => Diagnostic::error(
+                        "duplicate-url",
+                        "static",
+                        0,
+                        0,
+                        format!("{what} would overwrite {first}"),
+                    )
+                    .with_help("rename or remove the static file"),
+                };
+                diags.push(d);
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        sort_diagnostics(&mut diags);
+        Err(Error::Content(diags))
+    }
+}

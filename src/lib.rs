@@ -1,0 +1,40 @@
+//! casebook: a static-site generator for sharing, replicating and scaling
+//! climate-innovation practice between cities.
+//!
+//! Authors write case studies, replication playbooks and structural-challenge
+//! studies in Markdown with YAML front matter; casebook validates them against
+//! the site's cities and themes, renders them through Tera templates, and
+//! builds the cross-city indexes that show which practice was piloted,
+//! replicated and scaled where.
+//!
+//! ```no_run
+//! use casebook::{BuildOptions, Session};
+//! let report = Session::new(BuildOptions::new("my-site")).build()?;
+//! println!("{} pages", report.pages);
+//! # Ok::<(), casebook::Error>(())
+//! ```
+
+// Diagnostics travel in `Err` on the cold path only; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod build;
+pub mod config;
+pub mod date;
+pub mod error;
+pub mod export;
+pub mod front_matter;
+pub mod highlight;
+pub mod index;
+pub mod markdown;
+pub mod model;
+pub mod output;
+pub mod plan;
+pub mod search;
+pub mod site;
+pub mod source;
+pub mod svg;
+pub mod templates;
+pub mod text;
+
+pub use build::{BuildOptions, Report, Session};
+pub use error::{Diagnostic, Error, Result, Severity};

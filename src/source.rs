@@ -1,0 +1,240 @@
+//! Walks `content/`, skips what is not content, and reads each Markdown file
+//! with its path attached.
+
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::error::Diagnostic;
+use crate::text::line_col;
+
+/// Content files larger than this are refused: a case study is a few
+/// thousand words, and a runaway file should not stall every build.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// One Markdown file of `content/`, decoded and normalised.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the site root, as shown in diagnostics (`content/about.md`).
+    pub path: PathBuf,
+    /// Path relative to `content/` (`about.md`), used for URLs and links.
+    pub rel: PathBuf,
+    /// The text: UTF-8, BOM removed, CRLF turned into LF.
+    pub text: String,
+    /// Hash of `text`, for the render cache.
+    pub hash: u64,
+}
+
+/// Whether a file in `content/` is an editor's temporary file or otherwise not content.
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.contains("___jb_")
+        || name == "4913"
+}
+
+/// Whether `path` names a Markdown content file (not a temp file).
+pub fn is_content_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !is_ignored_name(name) && path.extension().is_some_and(|e| e == "md")
+}
+
+/// Reads every content file under `root/content`, sorted by path.
+/// Problems (unreadable, too large, not UTF-8, symlink loops or escapes) are returned beside the files.
+pub fn load_sources(root: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+    let content = root.join("content");
+    let mut diags = Vec::new();
+    if !content.is_dir() {
+        diags.push(
+            Diagnostic::error(
+                "missing-content",
+                "content",
+                0,
+                0,
+                "no `content/` folder; expected one holding the site's Markdown",
+            )
+            .with_help("create `content/` or run `casebook new case-study \"Title\"`"),
+        );
+        return (Vec::new(), diags);
+    }
+    let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut paths = Vec::new();
+    let walker = WalkDir::new(&content)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_content_file(e.path()) => {
+                paths.push(e.into_path())
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().map_or_else(|| content.clone(), Path::to_path_buf);
+                let shown = display_path(root, &path);
+                let (code, msg) = if e.loop_ancestor().is_some() {
+                    (
+                        "symlink-loop",
+                        format!(
+                            "`{}` is a symbolic link that loops back to a folder above it",
+                            shown.display()
+                        ),
+                    )
+                } else {
+                    (
+                        "unreadable-file",
+                        format!("failed to read `{}`: {}", shown.display(), e),
+                    )
+                };
+                diags.push(
+                    Diagnostic::error(code, shown, 0, 0, msg)
+                        .with_help("remove the link or point it at a real folder inside the site"),
+                );
+            }
+        }
+    }
+    let results: Vec<Result<SourceFile, Diagnostic>> = paths
+        .par_iter()
+        .map(|p| read_source(root, &canonical_root, &content, p))
+        .collect();
+    let mut files = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(f) => files.push(f),
+            Err(d) => diags.push(d),
+        }
+    }
+    (files, diags)
+}
+
+fn display_path(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+fn read_source(
+    root: &Path,
+    canonical_root: &Path,
+    content: &Path,
+    path: &Path,
+) -> Result<SourceFile, Diagnostic> {
+    let shown = display_path(root, path);
+    let fail = |code, msg: String| Diagnostic::error(code, shown.clone(), 0, 0, msg);
+    let meta = fs::metadata(path).map_err(|e| {
+        fail(
+            "unreadable-file",
+            format!("failed to read `{}`: {e}", shown.display()),
+        )
+    })?;
+    if let Ok(real) = fs::canonicalize(path) {
+        if !real.starts_with(canonical_root) {
+            return Err(fail(
+                "symlink-outside-site",
+                format!(
+                    "`{}` is a symbolic link to `{}`, outside the site",
+                    shown.display(),
+                    real.display()
+                ),
+            )
+            .with_help("copy the file into `content/` instead of linking to it"));
+        }
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(
+            "file-too-large",
+            format!(
+                "`{}` is {} bytes; expected at most {MAX_FILE_BYTES} bytes (2 MiB)",
+                shown.display(),
+                meta.len()
+            ),
+        )
+        .with_help("split the study into smaller files, or move data and images to `static/`"));
+    }
+    let bytes = fs::read(path).map_err(|e| {
+        fail(
+            "unreadable-file",
+            format!("failed to read `{}`: {e}", shown.display()),
+        )
+    })?;
+    let text = decode(&bytes).map_err(|(offset, text_before)| {
+        let (line, col) = line_col(&text_before, offset);
+        Diagnostic::error(
+            "not-utf8",
+            shown.clone(),
+            line,
+            col,
+            format!(
+                "`{}` is not valid UTF-8 text (invalid byte at line {line}, column {col})",
+                shown.display()
+            ),
+        )
+        .with_help("save the file as UTF-8 in your editor (\"Save with encoding\" → UTF-8)")
+    })?;
+    let rel = path.strip_prefix(content).unwrap_or(path).to_path_buf();
+    Ok(SourceFile {
+        hash: hash_text(&text),
+        path: shown,
+        rel,
+        text,
+    })
+}
+
+/// UTF-8 with an optional BOM; CRLF and lone CR become LF so lines count the same everywhere.
+/// On failure, the byte offset of the first bad byte and the valid text before it.
+pub fn decode(bytes: &[u8]) -> Result<String, (usize, String)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+        (e.valid_up_to(), valid)
+    })?;
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_owned()
+    })
+}
+
+/// A stable 64-bit hash (SipHash with fixed keys), for cache keys.
+pub fn hash_text(text: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_temp_files_are_ignored() {
+        for name in [
+            ".#a.md",
+            "#a.md#",
+            "a.md~",
+            ".a.md.swp",
+            "4913",
+            "a.md___jb_tmp___",
+            "notes.txt",
+        ] {
+            assert!(!is_content_file(Path::new(name)), "{name}");
+        }
+        assert!(is_content_file(Path::new("case-studies/a.md")));
+    }
+
+    #[test]
+    fn decode_strips_bom_and_crlf_and_locates_bad_bytes() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBF---\r\ntitle: x\r\n").unwrap(),
+            "---\ntitle: x\n"
+        );
+        let (offset, before) = decode(b"---\ntitle: \xff\n").unwrap_err();
+        assert_eq!(line_col(&before, offset), (2, 8));
+    }
+}
