@@ -134,7 +134,11 @@ pub fn safe_relative(rel: &str) -> Option<PathBuf> {
 pub fn check_output_path(root: &Path, output: &Path) -> Result<()> {
     let canon = |p: &Path| -> PathBuf {
         // The output may not exist yet: resolve `..` lexically, then canonicalise its deepest existing ancestor.
-        let absolute = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        let absolute = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
         let mut lexical = PathBuf::new();
         for c in absolute.components() {
             match c {

@@ -1064,8 +1064,11 @@ fn json_ld(site: &Site, s: &Study) -> String {
             .map(|a| json!({"@type": "Person", "name": a}))
             .collect::<Vec<_>>());
     }
-    // `</` would end the script element early.
-    v.to_string().replace("</", "<\\/")
+    // Inside <script>, `<` could open `</script>` or `<!--`; JSON allows escaping it.
+    v.to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// Names of the UN Sustainable Development Goals.
