@@ -117,6 +117,7 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     let mut heading: Option<(usize, HeadingLevel, Vec<Event>)> = None;
     let mut code: Option<(String, String)> = None;
     let mut image_alt: Option<(usize, String)> = None;
+    let mut tables = 0;
 
     let parser = Parser::new_ext(body, options()).into_offset_iter();
     for (event, range) in parser {
@@ -231,7 +232,9 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
             }
             Event::End(TagEnd::FootnoteDefinition) => Event::Html("</div>\n".into()),
             Event::Start(Tag::Table(align)) => {
-                events.push(Event::Html("<div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">".into()));
+                tables += 1;
+                // Each scrollable region needs its own name (axe landmark-unique).
+                events.push(Event::Html(format!("<div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table {tables}\">").into()));
                 Event::Start(Tag::Table(align))
             }
             Event::End(TagEnd::Table) => {

@@ -57,7 +57,7 @@ pub fn replication_map(config: &Config, _ix: &Indexes, edges: &[Edge], title: &s
         "<svg class=\"map\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{t}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{t}</title>",
         t = escape_html(title)
     );
-    svg.push_str("<defs><marker id=\"cb-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"map-arrowhead\"/></marker></defs>");
+    svg.push_str("<defs><marker id=\"cb-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"12\" markerHeight=\"12\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"map-arrowhead\"/></marker></defs>");
     let max = edges.iter().map(|e| e.practices.len()).max().unwrap_or(1) as f64;
     for e in edges {
         let (Some((x1, y1)), Some((x2, y2))) = (pos(&e.from), pos(&e.to)) else {
@@ -84,7 +84,12 @@ pub fn replication_map(config: &Config, _ix: &Indexes, edges: &[Edge], title: &s
         } else {
             "map-city"
         };
-        let anchor = if x > W - 120.0 { "end" } else { "start" };
+        // Put the label on the left when the right is crowded by a neighbour or the edge.
+        let crowded = placed.iter().any(|&(k, _, la, lo)| {
+            let (ox, oy) = project(la, lo);
+            k != key && ox > x && ox - x < 90.0 && (oy - y).abs() < 32.0
+        });
+        let anchor = if x > W - 120.0 || crowded { "end" } else { "start" };
         let tx = if anchor == "end" { x - 9.0 } else { x + 9.0 };
         let _ = write!(
             svg,
