@@ -89,7 +89,11 @@ pub fn replication_map(config: &Config, _ix: &Indexes, edges: &[Edge], title: &s
             let (ox, oy) = project(la, lo);
             k != key && ox > x && ox - x < 90.0 && (oy - y).abs() < 32.0
         });
-        let anchor = if x > W - 120.0 || crowded { "end" } else { "start" };
+        let anchor = if x > W - 120.0 || crowded {
+            "end"
+        } else {
+            "start"
+        };
         let tx = if anchor == "end" { x - 9.0 } else { x + 9.0 };
         let _ = write!(
             svg,

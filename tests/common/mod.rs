@@ -189,3 +189,23 @@ pub fn case_study(
         "---\ntitle: \"{title}\"\nkind: case-study\nsummary: \"About {title}.\"\ndate: {date}\nthemes: [heat]\ncity: {city}\npractice: {practice}\nstage: {stage}\n{extra}---\n\n{body}\n"
     )
 }
+
+/// Table rows matching a selector, each as its cells' texts joined by one space.
+pub fn rows(doc: &scraper::Html, selector: &str) -> Vec<String> {
+    let sel = scraper::Selector::parse(selector).unwrap();
+    let cell = scraper::Selector::parse("th, td").unwrap();
+    doc.select(&sel)
+        .map(|row| {
+            row.select(&cell)
+                .map(|c| {
+                    c.text()
+                        .collect::<String>()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
