@@ -81,6 +81,46 @@ pub struct Report {
 pub struct Session {
     opts: BuildOptions,
     cache: HashMap<u64, Arc<Rendered>>,
+    pages: HashMap<u64, Arc<str>>,
+}
+
+/// Where rendered files go: the staging folder, a serve snapshot, or nowhere.
+pub trait Sink: Sync {
+    /// Stores the bytes of the file at `rel` (a `/`-separated path inside the output).
+    fn put(&self, rel: &str, bytes: &[u8]) -> Result<()>;
+}
+
+impl Sink for Staging {
+    fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        self.write(rel, bytes)
+    }
+}
+
+/// A sink that keeps nothing, for `check`.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn put(&self, _rel: &str, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Hash of everything a page's HTML depends on: the templates, the template name and the context.
+fn page_key(templates: u64, plan: &PagePlan, value: &serde_json::Value) -> u64 {
+    struct HashWriter<'a>(&'a mut std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (templates, plan.template, &plan.route).hash(&mut h);
+    let _ = serde_json::to_writer(HashWriter(&mut h), value);
+    h.finish()
 }
 
 struct Timer(Vec<(&'static str, Duration)>, Instant);
@@ -99,6 +139,7 @@ impl Session {
         Session {
             opts,
             cache: HashMap::new(),
+            pages: HashMap::new(),
         }
     }
 
@@ -116,68 +157,81 @@ impl Session {
     pub fn build(&mut self) -> Result<Report> {
         let output = self.opts.output_dir();
         check_output_path(&self.opts.root, &output)?;
-        self.run(Some(&output))
+        let staging = Staging::create(&output)?;
+        let mut report = self.render_into(&staging)?;
+        let started = Instant::now();
+        let stats = staging.commit()?;
+        report.written = stats.written;
+        report.unchanged = stats.unchanged;
+        report.timings.push(("commit", started.elapsed()));
+        Ok(report)
     }
 
     /// Validates everything a build would, renders every page, writes nothing.
     pub fn check(&mut self) -> Result<Report> {
-        self.run(None)
+        self.render_into(&Discard)
     }
 
-    fn run(&mut self, output: Option<&Path>) -> Result<Report> {
+    /// Renders the whole site into `sink`: pages, feeds, exports and static files.
+    /// Pages whose template context is unchanged since this session's last render are not rendered again.
+    pub fn render_into(&mut self, sink: &dyn Sink) -> Result<Report> {
         let mut timer = Timer(Vec::new(), Instant::now());
         let (site, warnings) = self.load(&mut timer)?;
         let paths = SitePaths::new(&self.opts.root);
         let templates = load_templates(&paths, &site.config).map_err(Error::Content)?;
+        let template_key = templates.fingerprint;
         timer.lap("templates");
         let plans = plan_pages(&site);
         let statics = collect_static(&paths, &site.config)?;
         let extra = extra_files(&site, &plans);
         check_collisions(&site, &plans, &extra, &statics)?;
-        timer.lap("plan");
+        timer.lap("plan, feeds, exports, search");
 
-        let staging = output.map(Staging::create).transpose()?;
-        let write = |rel: &str, bytes: &[u8]| -> Result<()> {
-            match &staging {
-                Some(s) => s.write(rel, bytes),
-                None => Ok(()),
-            }
-        };
         let contexts = Contexts::new(&site);
-        let failures: Vec<Result<(), Error>> = plans
+        let cache = &self.pages;
+        let rendered: Vec<Result<(u64, Arc<str>), Error>> = plans
             .par_iter()
             .map(|plan| {
-                let html = render_page(&templates, &contexts, plan)?;
-                write(&route_file(&plan.route), html.as_bytes())
+                let value = contexts.context(plan);
+                let key = page_key(template_key, plan, &value);
+                let html = match cache.get(&key) {
+                    Some(html) => Arc::clone(html),
+                    None => Arc::from(render_value(&templates, plan, value)?),
+                };
+                sink.put(&route_file(&plan.route), html.as_bytes())?;
+                Ok((key, html))
             })
-            .filter(Result::is_err)
             .collect();
+        let mut next = HashMap::with_capacity(rendered.len());
+        let mut failures = Vec::new();
+        for r in rendered {
+            match r {
+                Ok((key, html)) => {
+                    next.insert(key, html);
+                }
+                Err(e) => failures.push(Err(e)),
+            }
+        }
         report_failures(failures)?;
+        self.pages = next;
         timer.lap("render pages");
         let failures: Vec<Result<(), Error>> = extra
             .par_iter()
-            .map(|(rel, bytes)| write(rel, bytes.as_bytes()))
+            .map(|(rel, bytes)| sink.put(rel, bytes.as_bytes()))
             .filter(Result::is_err)
             .collect();
         report_failures(failures)?;
         for (rel, bytes) in &statics {
-            write(rel, bytes)?;
+            sink.put(rel, bytes)?;
         }
-        timer.lap("feeds, exports, static");
-        let mut report = Report {
+        timer.lap("write extras and static");
+        Ok(Report {
             pages: plans.len(),
             files: plans.len() + extra.len() + statics.len(),
             warnings,
+            timings: timer.0,
             ..Report::default()
-        };
-        if let Some(staging) = staging {
-            let stats = staging.commit()?;
-            report.written = stats.written;
-            report.unchanged = stats.unchanged;
-            timer.lap("commit");
-        }
-        report.timings = timer.0;
-        Ok(report)
+        })
     }
 
     /// Loads, validates and renders content into a [`Site`]; every error of the run at once.
@@ -293,7 +347,14 @@ fn report_failures(failures: Vec<Result<(), Error>>) -> Result<()> {
 
 /// Renders one page through its template.
 pub fn render_page(templates: &Templates, contexts: &Contexts, plan: &PagePlan) -> Result<String> {
-    let value = contexts.context(plan);
+    render_value(templates, plan, contexts.context(plan))
+}
+
+fn render_value(
+    templates: &Templates,
+    plan: &PagePlan,
+    value: serde_json::Value,
+) -> Result<String> {
     let ctx = tera::Context::from_value(value).map_err(|e| template_error(plan, &e))?;
     templates
         .tera
@@ -515,6 +576,7 @@ fn extra_files(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
 
 /// Static files: the embedded default theme's, the theme folder's, then the site's `static/`.
 fn collect_static(paths: &SitePaths, config: &Config) -> Result<Vec<(String, Vec<u8>)>> {
+    let canonical_root = std::fs::canonicalize(&paths.root).unwrap_or_else(|_| paths.root.clone());
     let mut files: BTreeMap<String, Vec<u8>> = DEFAULT_STATIC
         .iter()
         .map(|(n, b)| ((*n).to_owned(), b.to_vec()))
@@ -550,6 +612,27 @@ fn collect_static(paths: &SitePaths, config: &Config) -> Result<Vec<(String, Vec
                 .unwrap_or(entry.path())
                 .to_string_lossy()
                 .replace('\\', "/");
+            let real = std::fs::canonicalize(entry.path())
+                .map_err(crate::error::io_error("read", entry.path()))?;
+            if !real.starts_with(&canonical_root) {
+                let shown = entry
+                    .path()
+                    .strip_prefix(&paths.root)
+                    .unwrap_or(entry.path())
+                    .to_path_buf();
+                return Err(Error::Content(vec![Diagnostic::error(
+                    "symlink-outside-site",
+                    shown.clone(),
+                    0,
+                    0,
+                    format!(
+                        "`{}` is a symbolic link to `{}`, outside the site",
+                        shown.display(),
+                        real.display()
+                    ),
+                )
+                .with_help("copy the file into the site instead of linking to it")]));
+            }
             let bytes = std::fs::read(entry.path())
                 .map_err(crate::error::io_error("read", entry.path()))?;
             files.insert(rel, bytes);

@@ -30,11 +30,13 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod search;
+pub mod serve;
 pub mod site;
 pub mod source;
 pub mod svg;
 pub mod templates;
 pub mod text;
+pub mod watch;
 
 pub use build::{BuildOptions, Report, Session};
 pub use error::{Diagnostic, Error, Result, Severity};

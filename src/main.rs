@@ -55,6 +55,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Build, serve on 127.0.0.1 with live reload, rebuild on every change
+    Serve {
+        /// Site folder (holds site.toml)
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// First port to try (the next nine are tried if it is taken)
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to bind
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Include drafts
+        #[arg(long)]
+        drafts: bool,
+        /// Open the site in a browser
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,6 +160,63 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e, format, colour),
             }
         }
+        Command::Serve {
+            root,
+            port,
+            bind,
+            drafts,
+            open,
+        } => serve(root, port, bind, drafts, open, colour),
+    }
+}
+
+fn serve(
+    root: PathBuf,
+    port: u16,
+    bind: std::net::IpAddr,
+    drafts: bool,
+    open: bool,
+    colour: bool,
+) -> ExitCode {
+    use casebook::serve::{bind_warning, ServeOptions, Server};
+    if let Some(w) = bind_warning(bind) {
+        eprintln!("{w}");
+    }
+    let opts = ServeOptions {
+        build: BuildOptions {
+            root,
+            output: None,
+            base_url: None,
+            drafts,
+        },
+        bind,
+        port,
+    };
+    let (mut server, first) = match Server::start(opts) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, Format::Human, colour),
+    };
+    if !first.errors.is_empty() {
+        print_diagnostics(&first.errors, Format::Human, colour);
+        eprintln!("the first build failed; the browser shows these errors until they are fixed");
+    }
+    println!("serving {} (Ctrl-C to stop)", server.url());
+    if open {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(server.url())
+            .spawn();
+    }
+    let result = server.watch(|outcome, changes| {
+        if outcome.errors.is_empty() {
+            println!("rebuilt in {} ms ({changes:?})", outcome.took.as_millis());
+        } else {
+            print_diagnostics(&outcome.errors, Format::Human, colour);
+            eprintln!("rebuild failed: still serving the last good site");
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, Format::Human, colour),
     }
 }
 

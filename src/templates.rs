@@ -40,6 +40,8 @@ struct TemplateSource {
 pub struct Templates {
     /// The Tera instance.
     pub tera: Tera,
+    /// Hash of every template's name and text, for the page cache.
+    pub fingerprint: u64,
 }
 
 /// Loads the theme's templates with the site's overrides; every broken template is reported.
@@ -77,6 +79,14 @@ pub fn load_templates(paths: &SitePaths, config: &Config) -> Result<Templates, V
     );
     overlay(&mut sources, &paths.templates, &paths.root, &mut diags);
 
+    let fingerprint = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for s in &sources {
+            (&s.name, &s.text).hash(&mut h);
+        }
+        h.finish()
+    };
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".htm", ".xml", ".svg"]);
     // Tera's default also escapes `/`, which bloats every URL for no safety gain.
@@ -100,7 +110,7 @@ pub fn load_templates(paths: &SitePaths, config: &Config) -> Result<Templates, V
         ));
     }
     if diags.is_empty() {
-        Ok(Templates { tera })
+        Ok(Templates { tera, fingerprint })
     } else {
         Err(diags)
     }
