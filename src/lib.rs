@@ -29,6 +29,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod scaffold;
 pub mod search;
 pub mod serve;
 pub mod site;

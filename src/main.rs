@@ -73,6 +73,34 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Write a new content file with valid front matter and guiding headings
+    New {
+        /// case-study, playbook, challenge or page
+        kind: String,
+        /// The title
+        title: String,
+        /// Site folder (holds site.toml)
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// City key (case study; origin for a playbook; studied city for a challenge)
+        #[arg(long)]
+        city: Option<String>,
+        /// Practice slug
+        #[arg(long)]
+        practice: Option<String>,
+        /// Stage: pilot, replicated, scaled or discontinued
+        #[arg(long)]
+        stage: Option<String>,
+        /// Theme keys, comma-separated
+        #[arg(long, value_delimiter = ',')]
+        themes: Vec<String>,
+    },
+    /// Create a new site: site.toml with example cities and themes, one study of each kind
+    Init {
+        /// Folder to create the site in
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,6 +195,41 @@ fn main() -> ExitCode {
             drafts,
             open,
         } => serve(root, port, bind, drafts, open, colour),
+        Command::New {
+            kind,
+            title,
+            root,
+            city,
+            practice,
+            stage,
+            themes,
+        } => {
+            let req = casebook::scaffold::NewStudy {
+                kind,
+                title,
+                city,
+                practice,
+                stage,
+                themes,
+            };
+            match casebook::scaffold::new_study(&root, &req, casebook::date::Date::today()) {
+                Ok(path) => {
+                    println!("{}", path.strip_prefix(".").unwrap_or(&path).display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, Format::Human, colour),
+            }
+        }
+        Command::Init { dir } => match casebook::scaffold::init_site(&dir) {
+            Ok(files) => {
+                for f in files {
+                    println!("created {}", f.display());
+                }
+                println!("next: cd {} && casebook serve", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, Format::Human, colour),
+        },
     }
 }
 
