@@ -82,6 +82,7 @@ pub struct Session {
     opts: BuildOptions,
     cache: HashMap<u64, Arc<Rendered>>,
     pages: HashMap<u64, Arc<str>>,
+    page_cache: bool,
 }
 
 /// Where rendered files go: the staging folder, a serve snapshot, or nowhere.
@@ -140,7 +141,15 @@ impl Session {
             opts,
             cache: HashMap::new(),
             pages: HashMap::new(),
+            page_cache: false,
         }
+    }
+
+    /// Keeps rendered pages between runs, keyed by their context, so a rebuild
+    /// re-renders only pages whose inputs changed. Worth it for `serve`; a
+    /// one-shot `build` would only pay for the hashing.
+    pub fn enable_page_cache(&mut self) {
+        self.page_cache = true;
     }
 
     /// The build options.
@@ -187,14 +196,35 @@ impl Session {
         check_collisions(&site, &plans, &extra, &statics)?;
         timer.lap("plan, feeds, exports, search");
 
-        let contexts = Contexts::new(&site);
+        let mut contexts = Contexts::new(&site);
+        let snippets: Vec<Result<(String, String)>> = contexts
+            .cards()
+            .par_iter()
+            .map(|card| {
+                let ctx = tera::Context::from_value(serde_json::json!({ "item": card }))
+                    .map_err(|e| snippet_error("card.html", &e))?;
+                let render = |name: &str| {
+                    templates
+                        .tera
+                        .render(name, &ctx)
+                        .map_err(|e| snippet_error(name, &e))
+                };
+                Ok((render("card.html")?, render("row.html")?))
+            })
+            .collect();
+        contexts.set_snippets(snippets.into_iter().collect::<Result<_>>()?);
         let cache = &self.pages;
+        let use_cache = self.page_cache;
         let rendered: Vec<Result<(u64, Arc<str>), Error>> = plans
             .par_iter()
             .map(|plan| {
                 let value = contexts.context(plan);
-                let key = page_key(template_key, plan, &value);
-                let html = match cache.get(&key) {
+                let key = if use_cache {
+                    page_key(template_key, plan, &value)
+                } else {
+                    0
+                };
+                let html = match cache.get(&key).filter(|_| use_cache) {
                     Some(html) => Arc::clone(html),
                     None => Arc::from(render_value(&templates, plan, value)?),
                 };
@@ -213,7 +243,9 @@ impl Session {
             }
         }
         report_failures(failures)?;
-        self.pages = next;
+        if use_cache {
+            self.pages = next;
+        }
         timer.lap("render pages");
         let failures: Vec<Result<(), Error>> = extra
             .par_iter()
@@ -362,6 +394,16 @@ fn render_value(
         .map_err(|e| template_error(plan, &e))
 }
 
+fn snippet_error(template: &str, e: &tera::Error) -> Error {
+    Error::Content(vec![Diagnostic::error(
+        "broken-template",
+        PathBuf::from(format!("templates/{template}")),
+        0,
+        0,
+        format!("failed to render `{template}`: {}", error_chain(e)),
+    )])
+}
+
 fn template_error(plan: &PagePlan, e: &tera::Error) -> Error {
     Error::Content(vec![Diagnostic::error(
         "broken-template",
@@ -459,9 +501,8 @@ fn resolve_bodies(
             });
             let body = Body {
                 html,
-                toc: r.toc.clone(),
                 words: r.text.split_whitespace().count(),
-                text: r.text.clone(),
+                rendered: Arc::clone(r),
             };
             (body, problems)
         })

@@ -463,12 +463,15 @@ pub fn normalise(path: &Path) -> Option<PathBuf> {
 }
 
 /// Replaces link tokens with URLs from `resolve`; tokens it cannot resolve become `#`.
+/// Only tokens in attribute values (`="casebook:link:N`) are touched: pulldown-cmark
+/// escapes `"` in text, so an author's prose can never be mistaken for one.
 pub fn resolve_links(html: &str, mut resolve: impl FnMut(usize) -> Option<String>) -> String {
+    let marker = format!("=\"{TOKEN}");
     let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
-    while let Some(i) = rest.find(TOKEN) {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + TOKEN.len()..];
+    while let Some(i) = rest.find(&marker) {
+        out.push_str(&rest[..i + 2]);
+        let after = &rest[i + marker.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
         match after[..digits].parse::<usize>().ok().and_then(&mut resolve) {
             Some(url) => out.push_str(&escape_url(&url)),
@@ -522,6 +525,10 @@ mod tests {
         assert_eq!(r.links[1].target, LinkTarget::SamePage("results".into()));
         let html = resolve_links(&r.html, |i| Some(format!("/p/{i}/")));
         assert!(html.contains("href=\"/p/0/\""), "{html}");
+        let prose = render("The text casebook:link:0 stays as written.\n");
+        assert!(
+            resolve_links(&prose.html, |_| Some("/x/".into())).contains("casebook:link:0 stays")
+        );
         assert!(html.contains("href=\"/p/1/\""));
     }
 

@@ -102,7 +102,7 @@ impl Staging {
         }
         self.committed = true;
         if had_previous {
-            fs::remove_dir_all(&old).map_err(io_error("remove", &old))?;
+            remove_tree(&old)?;
         }
         Ok(WriteStats {
             written: self.written.load(Ordering::Relaxed),
@@ -117,6 +117,37 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Removes a folder tree, unlinking files on every core (most are hard links to the new output).
+fn remove_tree(dir: &Path) -> Result<()> {
+    use rayon::prelude::*;
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| e.into_path())
+        .collect();
+    files.par_iter().for_each(|f| {
+        let _ = fs::remove_file(f);
+    });
+    // Then the (now empty) folders, deepest first, a level at a time.
+    let mut dirs: Vec<(usize, PathBuf)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_dir())
+        .map(|e| (e.depth(), e.into_path()))
+        .collect();
+    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    for level in dirs.chunk_by(|a, b| a.0 == b.0) {
+        level.par_iter().for_each(|(_, d)| {
+            let _ = fs::remove_dir(d);
+        });
+    }
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(io_error("remove", dir))?;
+    }
+    Ok(())
 }
 
 /// A relative path made only of normal components, or `None`.

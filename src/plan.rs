@@ -15,6 +15,8 @@ pub const LIST_PAGE_SIZE: usize = 100;
 pub const MATRIX_SPLIT_AT: usize = 120;
 /// Studies shown on the home page.
 const HOME_LATEST: usize = 8;
+/// Practice names listed per replication edge on the home page; the rest are counted.
+const HOME_EDGE_NAMES: usize = 4;
 
 /// Which page a plan is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +209,7 @@ pub struct Contexts<'a> {
     site: &'a Site,
     base: Map<String, Value>,
     cards: Vec<Value>,
+    snippets: Vec<(Value, Value)>,
 }
 
 impl<'a> Contexts<'a> {
@@ -252,12 +255,38 @@ impl<'a> Contexts<'a> {
                 "manifest_url": c.url("site.webmanifest"),
                 "replication_csv_url": c.url("replication.csv"),
                 "replication_json_url": c.url("replication.json"),
-                "cities": c.cities.iter().map(|x| city_ref(c, &x.key)).collect::<Vec<_>>(),
-                "themes": c.themes.iter().map(|t| json!({"key": t.key, "name": t.name, "url": c.url(&format!("themes/{}/", t.key)), "description": t.description})).collect::<Vec<_>>(),
             }),
         );
         let cards = site.studies.iter().map(|s| card(site, s)).collect();
-        Contexts { site, base, cards }
+        Contexts {
+            site,
+            base,
+            cards,
+            snippets: Vec::new(),
+        }
+    }
+
+    /// The card of each study, as `card.html` and `row.html` see it (`item`).
+    pub fn cards(&self) -> &[Value] {
+        &self.cards
+    }
+
+    /// Each study's card and row, rendered once per build and reused by every list.
+    pub fn set_snippets(&mut self, snippets: Vec<(String, String)>) {
+        self.snippets = snippets
+            .into_iter()
+            .map(|(c, r)| (Value::String(c), Value::String(r)))
+            .collect();
+    }
+
+    /// `{card, row}`: the rendered snippets of study `i`, for list templates.
+    fn snippet(&self, i: usize) -> Value {
+        let (card, row) = self
+            .snippets
+            .get(i)
+            .cloned()
+            .unwrap_or((Value::Null, Value::Null));
+        json!({"card": card, "row": row})
     }
 
     /// The context for one page.
@@ -283,7 +312,7 @@ impl<'a> Contexts<'a> {
                     .newest
                     .iter()
                     .take(HOME_LATEST)
-                    .map(|&i| self.cards[i].clone())
+                    .map(|&i| self.snippet(i))
                     .collect();
                 let mut top: Vec<usize> = (0..ix.practices.len()).collect();
                 top.sort_by_key(|&p| {
@@ -312,7 +341,7 @@ impl<'a> Contexts<'a> {
                         "Replication map: practices carried from city to city",
                     )),
                 );
-                set("edges", self.edges(&ix.edges));
+                set("edges", self.edges(&ix.edges, HOME_EDGE_NAMES));
                 set(
                     "stats",
                     json!({
@@ -342,8 +371,8 @@ impl<'a> Contexts<'a> {
                 page.insert("content".into(), json!(body.html));
                 page.insert(
                     "toc".into(),
-                    json!(if body.toc.iter().filter(|h| h.level == 2).count() >= 3 {
-                        body.toc.clone()
+                    json!(if body.toc().iter().filter(|h| h.level == 2).count() >= 3 {
+                        body.toc().to_vec()
                     } else {
                         Vec::new()
                     }),
@@ -420,7 +449,7 @@ impl<'a> Contexts<'a> {
                         .cases
                         .iter()
                         .filter(|&&j| j != *i)
-                        .map(|&j| self.cards[j].clone())
+                        .map(|&j| self.snippet(j))
                         .collect();
                     set("related", Value::Array(others));
                     if s.kind == Kind::Playbook {
@@ -450,7 +479,7 @@ impl<'a> Contexts<'a> {
                     .iter()
                     .skip((page - 1) * LIST_PAGE_SIZE)
                     .take(LIST_PAGE_SIZE)
-                    .map(|&i| self.cards[i].clone())
+                    .map(|&i| self.snippet(i))
                     .collect();
                 meta["title"] = json!(if *page > 1 {
                     format!("{} (page {page} of {pages})", kind.label_plural())
@@ -520,14 +549,18 @@ impl<'a> Contexts<'a> {
                 );
                 set(
                     "cases",
-                    json!(cx.cases.iter().map(|&i| &self.cards[i]).collect::<Vec<_>>()),
+                    json!(cx
+                        .cases
+                        .iter()
+                        .map(|&i| self.snippet(i))
+                        .collect::<Vec<_>>()),
                 );
                 set(
                     "challenges",
                     json!(cx
                         .challenges
                         .iter()
-                        .map(|&i| &self.cards[i])
+                        .map(|&i| self.snippet(i))
                         .collect::<Vec<_>>()),
                 );
                 set(
@@ -535,7 +568,7 @@ impl<'a> Contexts<'a> {
                     json!(cx
                         .playbooks
                         .iter()
-                        .map(|&i| &self.cards[i])
+                        .map(|&i| self.snippet(i))
                         .collect::<Vec<_>>()),
                 );
                 set("totals", outcome_totals(site, &cx.cases));
@@ -565,7 +598,7 @@ impl<'a> Contexts<'a> {
                         .iter()
                         .map(|(city, list)| json!({
                             "city": if city.is_empty() { Value::Null } else { city_ref(c, city) },
-                            "items": list.iter().map(|&i| &self.cards[i]).collect::<Vec<_>>(),
+                            "items": list.iter().map(|&i| self.snippet(i)).collect::<Vec<_>>(),
                         }))
                         .collect::<Vec<_>>()),
                 );
@@ -617,14 +650,14 @@ impl<'a> Contexts<'a> {
                         .map(|&i| self.case_row(i))
                         .collect::<Vec<_>>()),
                 );
-                set("path", self.edges(&practice_edges(ix, *pi)));
+                set("path", self.edges(&practice_edges(ix, *pi), usize::MAX));
                 set("outcomes", outcome_comparison(site, &p.cases));
                 set(
                     "challenges",
                     json!(p
                         .challenges
                         .iter()
-                        .map(|&i| &self.cards[i])
+                        .map(|&i| self.snippet(i))
                         .collect::<Vec<_>>()),
                 );
                 set(
@@ -678,6 +711,22 @@ impl<'a> Contexts<'a> {
                 meta["title"] = json!("Search");
                 meta["section"] = json!("search");
                 set(
+                    "cities",
+                    json!(c
+                        .cities
+                        .iter()
+                        .map(|x| city_ref(c, &x.key))
+                        .collect::<Vec<_>>()),
+                );
+                set(
+                    "themes",
+                    json!(c
+                        .themes
+                        .iter()
+                        .map(|t| theme_ref(c, &t.key))
+                        .collect::<Vec<_>>()),
+                );
+                set(
                     "kinds",
                     json!(Kind::STUDIES
                         .iter()
@@ -700,7 +749,7 @@ impl<'a> Contexts<'a> {
                         .newest
                         .iter()
                         .take(5)
-                        .map(|&i| &self.cards[i])
+                        .map(|&i| self.snippet(i))
                         .collect::<Vec<_>>()),
                 );
             }
@@ -716,14 +765,13 @@ impl<'a> Contexts<'a> {
         let p = &ix.practices[pi];
         let mut stages = [0usize; 4];
         let mut cities: Vec<Value> = Vec::new();
-        for (ci, city) in c.cities.iter().enumerate() {
-            if let Some(cell) = ix.cells.get(&(pi, ci)) {
-                let s = &site.studies[cell.latest];
-                if let Some(stage) = s.stage {
-                    stages[stage as usize] += 1;
-                }
-                cities.push(json!({"key": city.key, "name": city.name, "stage": stage_ref(s.stage), "url": c.url(&s.route)}));
+        for (&(_, ci), cell) in ix.cells.range((pi, 0)..(pi + 1, 0)) {
+            let city = &c.cities[ci];
+            let s = &site.studies[cell.latest];
+            if let Some(stage) = s.stage {
+                stages[stage as usize] += 1;
             }
+            cities.push(json!({"key": city.key, "name": city.name, "stage": stage_ref(s.stage), "url": c.url(&s.route)}));
         }
         json!({
             "slug": p.slug,
@@ -756,7 +804,7 @@ impl<'a> Contexts<'a> {
         })
     }
 
-    fn edges(&self, edges: &[crate::index::Edge]) -> Value {
+    fn edges(&self, edges: &[crate::index::Edge], names: usize) -> Value {
         let c = &self.site.config;
         json!(edges
             .iter()
@@ -764,7 +812,8 @@ impl<'a> Contexts<'a> {
                 "from": city_ref(c, &e.from),
                 "to": city_ref(c, &e.to),
                 "count": e.practices.len(),
-                "practices": e.practices.iter().map(|&p| {
+                "more": e.practices.len().saturating_sub(names),
+                "practices": e.practices.iter().take(names).map(|&p| {
                     let p = &self.site.indexes.practices[p];
                     json!({"name": p.name, "url": c.url(&p.route())})
                 }).collect::<Vec<_>>(),

@@ -43,6 +43,20 @@ pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
         .filter(|w| !STOPWORDS.contains(&w.as_str()))
 }
 
+/// Like [`terms`], borrowing each term when it is already lowercase.
+fn term_slices(text: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 2 && (w.len() > 2 || w.chars().count() >= 2))
+        .map(|w| {
+            if w.chars().any(char::is_uppercase) {
+                std::borrow::Cow::Owned(w.to_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(w)
+            }
+        })
+        .filter(|w| !STOPWORDS.contains(&w.as_ref()))
+}
+
 /// The shard a term lives in: its first two characters, made file-name safe.
 pub fn shard_of(term: &str) -> String {
     let key: String = term.chars().take(2).collect();
@@ -64,23 +78,56 @@ pub fn shard_of(term: &str) -> String {
 
 /// Every file of the search index, as (route, JSON text).
 pub fn index_files(site: &Site) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    use std::collections::HashMap;
+    use std::fmt::Write as _;
+
     let c = &site.config;
     // Documents in "newest first" order, so the first chunks hold what most searches show.
-    let docs: Vec<usize> = site.indexes.newest.clone();
-    let mut postings: BTreeMap<String, BTreeMap<usize, u32>> = BTreeMap::new();
+    let docs: &[usize] = &site.indexes.newest;
+    // Per document, its terms and scores (title words weigh most), computed in parallel.
+    let per_doc: Vec<Vec<(String, u32)>> = docs
+        .par_iter()
+        .map(|&i| {
+            let s = &site.studies[i];
+            let mut scores: HashMap<std::borrow::Cow<str>, u32> = HashMap::new();
+            for (text, weight) in [
+                (s.title.as_str(), 8u32),
+                (s.summary.as_str(), 3),
+                (site.bodies[i].text(), 1),
+            ] {
+                for t in term_slices(text) {
+                    let score = scores.entry(t).or_insert(0);
+                    *score = (*score + weight).min(255);
+                }
+            }
+            scores
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v))
+                .collect()
+        })
+        .collect();
+    let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+    for (id, list) in per_doc.into_iter().enumerate() {
+        for (term, score) in list {
+            match postings.get_mut(term.as_str()) {
+                Some(v) => v.push((id as u32, score)),
+                None => {
+                    postings.insert(term, vec![(id as u32, score)]);
+                }
+            }
+        }
+    }
+    let mut shards: BTreeMap<String, Vec<(String, Vec<(u32, u32)>)>> = BTreeMap::new();
+    for (term, list) in postings {
+        shards
+            .entry(shard_of(&term))
+            .or_default()
+            .push((term, list));
+    }
     let mut facets: BTreeMap<&str, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     for (id, &i) in docs.iter().enumerate() {
         let s = &site.studies[i];
-        for (text, weight) in [
-            (s.title.as_str(), 8u32),
-            (s.summary.as_str(), 3),
-            (site.bodies[i].text.as_str(), 1),
-        ] {
-            for t in terms(text) {
-                let score = postings.entry(t).or_default().entry(id).or_insert(0);
-                *score = (*score + weight).min(255);
-            }
-        }
         let mut add = |facet: &'static str, key: &str| {
             facets
                 .entry(facet)
@@ -90,10 +137,7 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
                 .push(id)
         };
         add("kind", s.kind.as_str());
-        if let Some(city) = &s.city {
-            add("city", city);
-        }
-        for city in &s.cities {
+        for city in s.city.iter().chain(&s.cities) {
             add("city", city);
         }
         for t in &s.themes {
@@ -103,27 +147,34 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
             add("stage", st.as_str());
         }
     }
-    let mut files = Vec::new();
-    let mut shards: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
-    for (term, list) in postings {
-        let flat: Vec<u32> = list.into_iter().flat_map(|(d, s)| [d as u32, s]).collect();
-        shards
-            .entry(shard_of(&term))
-            .or_default()
-            .insert(term, json!(flat));
-    }
+    let mut files = Vec::with_capacity(shards.len() + docs.len() / DOC_CHUNK + 2);
     let shard_names: Vec<&String> = shards.keys().collect();
     files.push((
         "search-index/meta.json".to_owned(),
         json!({"docs": docs.len(), "chunk": DOC_CHUNK, "shards": shard_names, "facets": facets})
             .to_string(),
     ));
-    for (name, map) in &shards {
-        files.push((
-            format!("search-index/terms-{name}.json"),
-            serde_json::Value::Object(map.clone()).to_string(),
-        ));
-    }
+    let shard_files: Vec<(String, String)> = shards
+        .into_par_iter()
+        .map(|(name, mut terms)| {
+            terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut out = String::from("{");
+            for (n, (term, list)) in terms.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(term).expect("strings serialise"));
+                out.push_str(":[");
+                for (k, (doc, score)) in list.iter().enumerate() {
+                    let _ = write!(out, "{}{doc},{score}", if k > 0 { "," } else { "" });
+                }
+                out.push(']');
+            }
+            out.push('}');
+            (format!("search-index/terms-{name}.json"), out)
+        })
+        .collect();
+    files.extend(shard_files);
     for (n, chunk) in docs.chunks(DOC_CHUNK).enumerate() {
         let list: Vec<Doc> = chunk
             .iter()

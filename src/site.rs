@@ -1,22 +1,34 @@
 //! What one build knows once content is loaded: the config, the published
 //! studies with their rendered bodies, and the indexes over them.
 
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::index::Indexes;
-use crate::markdown::Heading;
+use crate::markdown::{Heading, Rendered};
 use crate::model::Study;
 
 /// A study's body, rendered and with its links resolved.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Body {
     /// Final HTML.
     pub html: String,
-    /// `##`/`###` headings for the table of contents.
-    pub toc: Vec<Heading>,
     /// Word count, for reading time.
     pub words: usize,
+    /// The cached render it came from (headings, plain text).
+    pub rendered: Arc<Rendered>,
+}
+
+impl Body {
+    /// `##`/`###` headings for the table of contents.
+    pub fn toc(&self) -> &[Heading] {
+        &self.rendered.toc
+    }
+
     /// Plain text, for the search index.
-    pub text: String,
+    pub fn text(&self) -> &str {
+        &self.rendered.text
+    }
 }
 
 /// A loaded, validated site, ready to plan and render.
