@@ -138,7 +138,7 @@ fn remove_tree(dir: &Path) -> Result<()> {
         .filter(|e| e.file_type().is_dir())
         .map(|e| (e.depth(), e.into_path()))
         .collect();
-    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
     for level in dirs.chunk_by(|a, b| a.0 == b.0) {
         level.par_iter().for_each(|(_, d)| {
             let _ = fs::remove_dir(d);

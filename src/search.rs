@@ -118,7 +118,8 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
             }
         }
     }
-    let mut shards: BTreeMap<String, Vec<(String, Vec<(u32, u32)>)>> = BTreeMap::new();
+    type Postings = Vec<(u32, u32)>;
+    let mut shards: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
     for (term, list) in postings {
         shards
             .entry(shard_of(&term))
