@@ -145,9 +145,9 @@ impl Session {
         }
     }
 
-    /// Keeps rendered pages between runs, keyed by their context, so a rebuild
-    /// re-renders only pages whose inputs changed. Worth it for `serve`; a
-    /// one-shot `build` would only pay for the hashing.
+    /// Keeps rendered Markdown and pages between runs, keyed by their inputs, so
+    /// a rebuild redoes only what changed. Worth it for `serve`; a one-shot
+    /// `build` would only pay for the hashing and the memory.
     pub fn enable_page_cache(&mut self) {
         self.page_cache = true;
     }
@@ -195,6 +195,20 @@ impl Session {
         let extra = extra_files(&site, &plans);
         check_collisions(&site, &plans, &extra, &statics)?;
         timer.lap("plan, feeds, exports, search");
+        // Written (and dropped) before the pages, so they are not held while pages render.
+        let failures: Vec<Result<(), Error>> = extra
+            .par_iter()
+            .map(|(rel, bytes)| sink.put(rel, bytes.as_bytes()))
+            .filter(Result::is_err)
+            .collect();
+        report_failures(failures)?;
+        for (rel, bytes) in &statics {
+            sink.put(rel, bytes)?;
+        }
+        let other_files = extra.len() + statics.len();
+        drop(extra);
+        drop(statics);
+        timer.lap("write feeds, exports, static");
 
         let mut contexts = Contexts::new(&site);
         let snippets: Vec<Result<(String, String)>> = contexts
@@ -213,9 +227,27 @@ impl Session {
             })
             .collect();
         contexts.set_snippets(snippets.into_iter().collect::<Result<_>>()?);
+        let chrome: Vec<Result<((String, String), String, String)>> = contexts
+            .chrome_contexts(&plans)
+            .into_par_iter()
+            .map(|(key, value)| {
+                let ctx = tera::Context::from_value(value)
+                    .map_err(|e| snippet_error("header.html", &e))?;
+                let header = templates
+                    .tera
+                    .render("header.html", &ctx)
+                    .map_err(|e| snippet_error("header.html", &e))?;
+                let footer = templates
+                    .tera
+                    .render("footer.html", &ctx)
+                    .map_err(|e| snippet_error("footer.html", &e))?;
+                Ok((key, header, footer))
+            })
+            .collect();
+        contexts.set_chrome(chrome.into_iter().collect::<Result<_>>()?);
         let cache = &self.pages;
         let use_cache = self.page_cache;
-        let rendered: Vec<Result<(u64, Arc<str>), Error>> = plans
+        let rendered: Vec<Result<Option<(u64, Arc<str>)>, Error>> = plans
             .par_iter()
             .map(|plan| {
                 let value = contexts.context(plan);
@@ -229,16 +261,18 @@ impl Session {
                     None => Arc::from(render_value(&templates, plan, value)?),
                 };
                 sink.put(&route_file(&plan.route), html.as_bytes())?;
-                Ok((key, html))
+                // Without the page cache nothing is kept: pages stream to the sink.
+                Ok(use_cache.then_some((key, html)))
             })
             .collect();
         let mut next = HashMap::with_capacity(rendered.len());
         let mut failures = Vec::new();
         for r in rendered {
             match r {
-                Ok((key, html)) => {
+                Ok(Some((key, html))) => {
                     next.insert(key, html);
                 }
+                Ok(None) => {}
                 Err(e) => failures.push(Err(e)),
             }
         }
@@ -247,19 +281,9 @@ impl Session {
             self.pages = next;
         }
         timer.lap("render pages");
-        let failures: Vec<Result<(), Error>> = extra
-            .par_iter()
-            .map(|(rel, bytes)| sink.put(rel, bytes.as_bytes()))
-            .filter(Result::is_err)
-            .collect();
-        report_failures(failures)?;
-        for (rel, bytes) in &statics {
-            sink.put(rel, bytes)?;
-        }
-        timer.lap("write extras and static");
         Ok(Report {
             pages: plans.len(),
-            files: plans.len() + extra.len() + statics.len(),
+            files: plans.len() + other_files,
             warnings,
             timings: timer.0,
             ..Report::default()
@@ -308,7 +332,7 @@ impl Session {
         let bodies = resolve_bodies(
             &config,
             &studies,
-            &rendered,
+            rendered,
             &drafts,
             &mut diags,
             &mut warnings,
@@ -348,8 +372,11 @@ impl Session {
                 None => Arc::new(render_markdown(&s.body, &s.rel, allow_html)),
             })
             .collect();
-        // Keep exactly what this build used, so the cache never outgrows the site.
-        self.cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
+        // Keep exactly what this build used, so the cache never outgrows the site;
+        // a one-shot build keeps nothing.
+        if self.page_cache {
+            self.cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
+        }
         rendered
     }
 }
@@ -426,7 +453,7 @@ fn template_error(plan: &PagePlan, e: &tera::Error) -> Error {
 fn resolve_bodies(
     config: &Config,
     studies: &[Study],
-    rendered: &[Arc<Rendered>],
+    rendered: Vec<Arc<Rendered>>,
     drafts: &HashSet<PathBuf>,
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
@@ -436,9 +463,9 @@ fn resolve_bodies(
         .enumerate()
         .map(|(i, s)| (s.rel.as_path(), i))
         .collect();
-    let results: Vec<(Body, Vec<Diagnostic>)> = studies
+    let results: Vec<(String, Vec<Diagnostic>)> = studies
         .par_iter()
-        .zip(rendered)
+        .zip(&rendered)
         .map(|(s, r)| {
             let mut problems = Vec::new();
             let at = |line: usize, column: usize, code: &'static str, message: String| {
@@ -499,16 +526,11 @@ fn resolve_bodies(
                     },
                 }
             });
-            let body = Body {
-                html,
-                words: r.text.split_whitespace().count(),
-                rendered: Arc::clone(r),
-            };
-            (body, problems)
+            (html, problems)
         })
         .collect();
-    let mut bodies = Vec::with_capacity(results.len());
-    for (body, problems) in results {
+    let mut htmls = Vec::with_capacity(results.len());
+    for (html, problems) in results {
         for p in problems {
             if p.severity == Severity::Warning {
                 warnings.push(p);
@@ -516,9 +538,26 @@ fn resolve_bodies(
                 diags.push(p);
             }
         }
-        bodies.push(body);
+        htmls.push(html);
     }
-    bodies
+    // Keep the headings and text, not the token HTML: when nothing else holds the
+    // render (a one-shot build), it is moved rather than copied, and freed here.
+    rendered
+        .into_par_iter()
+        .zip(htmls)
+        .map(|(r, html)| {
+            let (toc, text) = match Arc::try_unwrap(r) {
+                Ok(r) => (r.toc, r.text),
+                Err(r) => (r.toc.clone(), r.text.clone()),
+            };
+            Body {
+                words: text.split_whitespace().count(),
+                html,
+                toc,
+                text,
+            }
+        })
+        .collect()
 }
 
 /// Warnings `check` reports: stale reviews, empty summaries, practices without playbooks or cases.

@@ -1,19 +1,25 @@
-//! Writing the site: into a staging folder beside the output, then swapped in
-//! whole, so a failed build leaves the previous output byte-identical.
-//! A file whose bytes did not change is hard-linked from the previous output,
-//! keeping its timestamp so static hosts and rsync upload nothing.
+//! Writing the site. Every page is rendered and validated before anything
+//! touches the output folder: new and changed files go to a staging folder
+//! beside it, and only a build that completed is committed, by moving those
+//! files in and deleting files that are no longer produced. A failed build
+//! therefore leaves the previous output byte-identical, and a file whose bytes
+//! did not change is never rewritten, keeping its timestamp so static hosts and
+//! rsync upload nothing.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::error::{io_error, Error, Result};
 
-/// A staging folder that becomes the output on [`Staging::commit`], or vanishes on drop.
+/// New and changed files of a build, waiting in a folder beside the output; removed on drop unless committed.
 pub struct Staging {
     target: PathBuf,
     dir: PathBuf,
     committed: bool,
+    produced: Mutex<HashSet<String>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
 }
@@ -23,8 +29,10 @@ pub struct Staging {
 pub struct WriteStats {
     /// Files whose bytes are new or changed.
     pub written: usize,
-    /// Files identical to the previous output (timestamps kept).
+    /// Files identical to the previous output (left untouched).
     pub unchanged: usize,
+    /// Files of the previous output that are no longer produced (deleted).
+    pub removed: usize,
 }
 
 impl Staging {
@@ -47,67 +55,126 @@ impl Staging {
             target: target.to_path_buf(),
             dir,
             committed: false,
+            produced: Mutex::new(HashSet::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
         })
     }
 
-    /// Writes `bytes` at `rel` (a `/`-separated path inside the output). Safe to call from many threads.
+    /// Records `bytes` for `rel` (a `/`-separated path inside the output); stages it unless the
+    /// output already holds exactly these bytes. Safe to call from many threads.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let rel_path = safe_relative(rel).ok_or_else(|| {
             Error::Usage(format!(
                 "refusing to write `{rel}`: the path would leave the output folder"
             ))
         })?;
-        let dest = self.dir.join(&rel_path);
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_error("create", parent))?;
+        if let Ok(mut produced) = self.produced.lock() {
+            produced.insert(rel.to_owned());
         }
         let previous = self.target.join(&rel_path);
         if let Ok(meta) = fs::symlink_metadata(&previous) {
             if meta.is_file()
                 && meta.len() == bytes.len() as u64
                 && fs::read(&previous).is_ok_and(|old| old == bytes)
-                && fs::hard_link(&previous, &dest).is_ok()
             {
                 self.unchanged.fetch_add(1, Ordering::Relaxed);
                 return Ok(());
             }
+        }
+        let dest = self.dir.join(&rel_path);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io_error("create", parent))?;
         }
         fs::write(&dest, bytes).map_err(io_error("write", &dest))?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Swaps the staging folder in as the output; the previous output is removed.
+    /// Moves the staged files into the output and deletes files no longer produced.
     pub fn commit(mut self) -> Result<WriteStats> {
-        let old = self.dir.with_file_name(format!(
-            "{}-old",
-            self.dir
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        ));
-        let had_previous = self.target.exists();
-        if had_previous {
-            if old.exists() {
-                fs::remove_dir_all(&old).map_err(io_error("remove", &old))?;
-            }
-            fs::rename(&self.target, &old).map_err(io_error("move aside", &self.target))?;
+        let written = self.written.load(Ordering::Relaxed);
+        let unchanged = self.unchanged.load(Ordering::Relaxed);
+        if !self.target.exists() {
+            // First build: the staging folder becomes the output in one rename.
+            fs::rename(&self.dir, &self.target).map_err(io_error("create", &self.target))?;
+            self.committed = true;
+            return Ok(WriteStats {
+                written,
+                unchanged,
+                removed: 0,
+            });
         }
-        if let Err(e) = fs::rename(&self.dir, &self.target) {
-            if had_previous {
-                let _ = fs::rename(&old, &self.target);
+        let staged: Vec<PathBuf> = walkdir::WalkDir::new(&self.dir)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect();
+        for from in staged {
+            let rel = from.strip_prefix(&self.dir).unwrap_or(&from);
+            let to = self.target.join(rel);
+            if let Some(parent) = to.parent() {
+                make_dir(parent)?;
             }
-            return Err(io_error("replace", &self.target)(e));
+            if to.is_dir() {
+                fs::remove_dir_all(&to).map_err(io_error("replace", &to))?;
+            }
+            fs::rename(&from, &to).map_err(io_error("move into place", &to))?;
         }
+        let produced = self.produced.lock().map(|p| p.clone()).unwrap_or_default();
+        let mut removed = 0;
+        let mut dirs = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.target)
+            .min_depth(1)
+            .into_iter()
+            .filter_map(|e| e.ok())
+        {
+            let rel = entry
+                .path()
+                .strip_prefix(&self.target)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            if entry.file_type().is_dir() {
+                dirs.push((entry.depth(), entry.into_path()));
+            } else if !produced.contains(&rel) {
+                fs::remove_file(entry.path()).map_err(io_error("remove", entry.path()))?;
+                removed += 1;
+            }
+        }
+        // Folders left empty by removed pages go too, deepest first.
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
+        for (_, d) in dirs {
+            let _ = fs::remove_dir(&d);
+        }
+        let _ = fs::remove_dir_all(&self.dir);
         self.committed = true;
-        if had_previous {
-            remove_tree(&old)?;
-        }
         Ok(WriteStats {
-            written: self.written.load(Ordering::Relaxed),
-            unchanged: self.unchanged.load(Ordering::Relaxed),
+            written,
+            unchanged,
+            removed,
         })
+    }
+}
+
+/// Creates a folder and its parents, replacing a file that stands where a folder must be.
+fn make_dir(dir: &Path) -> Result<()> {
+    match fs::create_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let mut p = dir.to_path_buf();
+            while !p.as_os_str().is_empty() {
+                if p.is_file() {
+                    fs::remove_file(&p).map_err(io_error("replace", &p))?;
+                    return fs::create_dir_all(dir).map_err(io_error("create", dir));
+                }
+                if !p.pop() {
+                    break;
+                }
+            }
+            Err(io_error("create", dir)(e))
+        }
     }
 }
 
@@ -117,37 +184,6 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-/// Removes a folder tree, unlinking files on every core (most are hard links to the new output).
-fn remove_tree(dir: &Path) -> Result<()> {
-    use rayon::prelude::*;
-    let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| !e.file_type().is_dir())
-        .map(|e| e.into_path())
-        .collect();
-    files.par_iter().for_each(|f| {
-        let _ = fs::remove_file(f);
-    });
-    // Then the (now empty) folders, deepest first, a level at a time.
-    let mut dirs: Vec<(usize, PathBuf)> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_dir())
-        .map(|e| (e.depth(), e.into_path()))
-        .collect();
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
-    for level in dirs.chunk_by(|a, b| a.0 == b.0) {
-        level.par_iter().for_each(|(_, d)| {
-            let _ = fs::remove_dir(d);
-        });
-    }
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(io_error("remove", dir))?;
-    }
-    Ok(())
 }
 
 /// A relative path made only of normal components, or `None`.

@@ -1,6 +1,8 @@
 //! Pure: what pages exist, their routes, templates and the context each
 //! template sees. A template gets only what its plan hands it.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::config::Config;
@@ -210,6 +212,7 @@ pub struct Contexts<'a> {
     base: Map<String, Value>,
     cards: Vec<Value>,
     snippets: Vec<(Value, Value)>,
+    chrome: HashMap<(String, String), Value>,
 }
 
 impl<'a> Contexts<'a> {
@@ -263,6 +266,53 @@ impl<'a> Contexts<'a> {
             base,
             cards,
             snippets: Vec::new(),
+            chrome: HashMap::new(),
+        }
+    }
+
+    /// The contexts `header.html` and `footer.html` need: one per nav section and
+    /// current nav URL, as (key, context). The key is what [`Contexts::set_chrome`] takes back.
+    pub fn chrome_contexts(&self, plans: &[PagePlan]) -> Vec<((String, String), Value)> {
+        let mut keys: Vec<(String, String)> = plans.iter().map(|p| self.chrome_key(p)).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .map(|(section, url)| {
+                let mut ctx = self.base.clone();
+                ctx.insert("meta".into(), json!({"section": section, "url": url}));
+                ((section, url), Value::Object(ctx))
+            })
+            .collect()
+    }
+
+    /// The header and footer HTML for each chrome key.
+    pub fn set_chrome(&mut self, chrome: Vec<((String, String), String, String)>) {
+        self.chrome = chrome
+            .into_iter()
+            .map(|(k, h, f)| (k, json!({"header": h, "footer": f})))
+            .collect();
+    }
+
+    /// (section, URL if the page is itself in the nav).
+    fn chrome_key(&self, plan: &PagePlan) -> (String, String) {
+        let c = &self.site.config;
+        let url = c.url(&plan.route);
+        let in_nav = self.base["site"]["nav"]
+            .as_array()
+            .is_some_and(|nav| nav.iter().any(|i| i["url"] == url.as_str()));
+        (self.section(plan), if in_nav { url } else { String::new() })
+    }
+
+    fn section(&self, plan: &PagePlan) -> String {
+        match &plan.kind {
+            PageKind::Study(i) => self.site.studies[*i].kind.section().to_owned(),
+            PageKind::List(kind, _) => kind.section().to_owned(),
+            PageKind::Cities | PageKind::City(_) => "cities".into(),
+            PageKind::Themes | PageKind::Theme(_) => "themes".into(),
+            PageKind::Practices | PageKind::Practice(_) => "practices".into(),
+            PageKind::Replication | PageKind::ReplicationTheme(_) => "replication".into(),
+            PageKind::Search => "search".into(),
+            PageKind::Home | PageKind::NotFound => String::new(),
         }
     }
 
@@ -755,6 +805,13 @@ impl<'a> Contexts<'a> {
             }
         }
         ctx.insert("meta".into(), meta);
+        ctx.insert(
+            "chrome".into(),
+            self.chrome
+                .get(&self.chrome_key(plan))
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
         Value::Object(ctx)
     }
 

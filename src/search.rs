@@ -85,35 +85,49 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
     let c = &site.config;
     // Documents in "newest first" order, so the first chunks hold what most searches show.
     let docs: &[usize] = &site.indexes.newest;
-    // Per document, its terms and scores (title words weigh most), computed in parallel.
-    let per_doc: Vec<Vec<(String, u32)>> = docs
-        .par_iter()
-        .map(|&i| {
-            let s = &site.studies[i];
-            let mut scores: HashMap<std::borrow::Cow<str>, u32> = HashMap::new();
-            for (text, weight) in [
-                (s.title.as_str(), 8u32),
-                (s.summary.as_str(), 3),
-                (site.bodies[i].text(), 1),
-            ] {
-                for t in term_slices(text) {
-                    let score = scores.entry(t).or_insert(0);
-                    *score = (*score + weight).min(255);
+    // Postings per block of documents, built in parallel; terms repeat within a
+    // block, so this holds far less than one term list per document would.
+    let blocks: Vec<HashMap<String, Vec<(u32, u32)>>> = docs
+        .par_chunks(256)
+        .enumerate()
+        .map(|(b, block)| {
+            let mut local: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+            for (k, &i) in block.iter().enumerate() {
+                let id = (b * 256 + k) as u32;
+                let s = &site.studies[i];
+                let mut scores: HashMap<std::borrow::Cow<str>, u32> = HashMap::new();
+                for (text, weight) in [
+                    (s.title.as_str(), 8u32),
+                    (s.summary.as_str(), 3),
+                    (site.bodies[i].text(), 1),
+                ] {
+                    for t in term_slices(text) {
+                        let score = scores.entry(t).or_insert(0);
+                        *score = (*score + weight).min(255);
+                    }
+                }
+                for (term, score) in scores {
+                    match local.get_mut(term.as_ref()) {
+                        Some(v) => v.push((id, score)),
+                        None => {
+                            local.insert(term.into_owned(), vec![(id, score)]);
+                        }
+                    }
                 }
             }
-            scores
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
-                .collect()
+            for list in local.values_mut() {
+                list.sort_unstable();
+            }
+            local
         })
         .collect();
     let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
-    for (id, list) in per_doc.into_iter().enumerate() {
-        for (term, score) in list {
+    for block in blocks {
+        for (term, list) in block {
             match postings.get_mut(term.as_str()) {
-                Some(v) => v.push((id as u32, score)),
+                Some(v) => v.extend(list),
                 None => {
-                    postings.insert(term, vec![(id as u32, score)]);
+                    postings.insert(term, list);
                 }
             }
         }

@@ -1,33 +1,33 @@
 //! What one build knows once content is loaded: the config, the published
 //! studies with their rendered bodies, and the indexes over them.
 
-use std::sync::Arc;
-
 use crate::config::Config;
 use crate::index::Indexes;
-use crate::markdown::{Heading, Rendered};
+use crate::markdown::Heading;
 use crate::model::Study;
 
 /// A study's body, rendered and with its links resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Body {
     /// Final HTML.
     pub html: String,
     /// Word count, for reading time.
     pub words: usize,
-    /// The cached render it came from (headings, plain text).
-    pub rendered: Arc<Rendered>,
+    /// `##`/`###` headings for the table of contents.
+    pub toc: Vec<Heading>,
+    /// Plain text, for the search index.
+    pub text: String,
 }
 
 impl Body {
     /// `##`/`###` headings for the table of contents.
     pub fn toc(&self) -> &[Heading] {
-        &self.rendered.toc
+        &self.toc
     }
 
     /// Plain text, for the search index.
     pub fn text(&self) -> &str {
-        &self.rendered.text
+        &self.text
     }
 }
 

@@ -20,7 +20,7 @@ macro_rules! embedded {
 pub const DEFAULT_TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "macros.html", "home.html", "case-study.html", "playbook.html", "challenge.html", "page.html",
     "list.html", "cities.html", "city.html", "themes.html", "theme.html", "practices.html", "practice.html",
-    "replication.html", "search.html", "404.html", "card.html", "row.html",
+    "replication.html", "search.html", "404.html", "card.html", "row.html", "header.html", "footer.html",
 );
 
 /// The default theme's static files, compiled into the binary.
