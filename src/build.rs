@@ -227,7 +227,7 @@ impl Session {
             })
             .collect();
         contexts.set_snippets(snippets.into_iter().collect::<Result<_>>()?);
-        let chrome: Vec<Result<((String, String), String, String)>> = contexts
+        let chrome: Vec<Result<(crate::plan::ChromeKey, String, String)>> = contexts
             .chrome_contexts(&plans)
             .into_par_iter()
             .map(|(key, value)| {
@@ -247,7 +247,8 @@ impl Session {
         contexts.set_chrome(chrome.into_iter().collect::<Result<_>>()?);
         let cache = &self.pages;
         let use_cache = self.page_cache;
-        let rendered: Vec<Result<Option<(u64, Arc<str>)>, Error>> = plans
+        type Cached = Option<(u64, Arc<str>)>;
+        let rendered: Vec<Result<Cached>> = plans
             .par_iter()
             .map(|plan| {
                 let value = contexts.context(plan);

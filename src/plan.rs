@@ -206,13 +206,16 @@ pub fn number_display(v: f64) -> String {
     }
 }
 
+/// Which header a page gets: (nav section, the page's URL when it is itself in the nav).
+pub type ChromeKey = (String, String);
+
 /// Template contexts, built once per site and then per page.
 pub struct Contexts<'a> {
     site: &'a Site,
     base: Map<String, Value>,
     cards: Vec<Value>,
     snippets: Vec<(Value, Value)>,
-    chrome: HashMap<(String, String), Value>,
+    chrome: HashMap<ChromeKey, Value>,
 }
 
 impl<'a> Contexts<'a> {
@@ -272,8 +275,8 @@ impl<'a> Contexts<'a> {
 
     /// The contexts `header.html` and `footer.html` need: one per nav section and
     /// current nav URL, as (key, context). The key is what [`Contexts::set_chrome`] takes back.
-    pub fn chrome_contexts(&self, plans: &[PagePlan]) -> Vec<((String, String), Value)> {
-        let mut keys: Vec<(String, String)> = plans.iter().map(|p| self.chrome_key(p)).collect();
+    pub fn chrome_contexts(&self, plans: &[PagePlan]) -> Vec<(ChromeKey, Value)> {
+        let mut keys: Vec<ChromeKey> = plans.iter().map(|p| self.chrome_key(p)).collect();
         keys.sort();
         keys.dedup();
         keys.into_iter()
@@ -286,7 +289,7 @@ impl<'a> Contexts<'a> {
     }
 
     /// The header and footer HTML for each chrome key.
-    pub fn set_chrome(&mut self, chrome: Vec<((String, String), String, String)>) {
+    pub fn set_chrome(&mut self, chrome: Vec<(ChromeKey, String, String)>) {
         self.chrome = chrome
             .into_iter()
             .map(|(k, h, f)| (k, json!({"header": h, "footer": f})))
@@ -294,7 +297,7 @@ impl<'a> Contexts<'a> {
     }
 
     /// (section, URL if the page is itself in the nav).
-    fn chrome_key(&self, plan: &PagePlan) -> (String, String) {
+    fn chrome_key(&self, plan: &PagePlan) -> ChromeKey {
         let c = &self.site.config;
         let url = c.url(&plan.route);
         let in_nav = self.base["site"]["nav"]
