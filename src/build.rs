@@ -211,12 +211,12 @@ impl Session {
         timer.lap("write feeds, exports, static");
 
         let mut contexts = Contexts::new(&site);
-        let snippets: Vec<Result<(String, String)>> = contexts
-            .cards()
-            .par_iter()
-            .map(|card| {
-                let ctx = tera::Context::from_value(serde_json::json!({ "item": card }))
-                    .map_err(|e| snippet_error("card.html", &e))?;
+        let snippets: Vec<Result<(String, String)>> = (0..site.studies.len())
+            .into_par_iter()
+            .map(|i| {
+                let ctx =
+                    tera::Context::from_value(serde_json::json!({ "item": contexts.card(i) }))
+                        .map_err(|e| snippet_error("card.html", &e))?;
                 let render = |name: &str| {
                     templates
                         .tera
@@ -348,6 +348,13 @@ impl Session {
             let mut errors = errors;
             sort_diagnostics(&mut errors);
             return Err(Error::Content(errors));
+        }
+        // Bodies are rendered and every diagnostic is made: a one-shot build frees the Markdown.
+        let mut studies = studies;
+        if !self.page_cache {
+            for s in &mut studies {
+                s.body = String::new();
+            }
         }
         let indexes = build_indexes(&config, &studies);
         timer.lap("indexes");

@@ -17,6 +17,10 @@ pub const LIST_PAGE_SIZE: usize = 100;
 pub const MATRIX_SPLIT_AT: usize = 120;
 /// Studies shown on the home page.
 const HOME_LATEST: usize = 8;
+/// Studies listed per city on a theme page; the rest are one filtered search away.
+pub const THEME_GROUP_SHOWN: usize = 60;
+/// Case studies listed on a city page, newest first; the rest are one filtered search away.
+pub const CITY_CASES_SHOWN: usize = 120;
 /// Practice names listed per replication edge on the home page; the rest are counted.
 const HOME_EDGE_NAMES: usize = 4;
 
@@ -213,7 +217,6 @@ pub type ChromeKey = (String, String);
 pub struct Contexts<'a> {
     site: &'a Site,
     base: Map<String, Value>,
-    cards: Vec<Value>,
     snippets: Vec<(Value, Value)>,
     chrome: HashMap<ChromeKey, Value>,
 }
@@ -263,11 +266,9 @@ impl<'a> Contexts<'a> {
                 "replication_json_url": c.url("replication.json"),
             }),
         );
-        let cards = site.studies.iter().map(|s| card(site, s)).collect();
         Contexts {
             site,
             base,
-            cards,
             snippets: Vec::new(),
             chrome: HashMap::new(),
         }
@@ -319,9 +320,10 @@ impl<'a> Contexts<'a> {
         }
     }
 
-    /// The card of each study, as `card.html` and `row.html` see it (`item`).
-    pub fn cards(&self) -> &[Value] {
-        &self.cards
+    /// The card of study `i`, as `card.html` and `row.html` see it (`item`).
+    /// Built on demand rather than held for every study, to keep memory flat at scale.
+    pub fn card(&self, i: usize) -> Value {
+        card(self.site, &self.site.studies[i])
     }
 
     /// Each study's card and row, rendered once per build and reused by every list.
@@ -420,7 +422,10 @@ impl<'a> Contexts<'a> {
                 } else {
                     "website"
                 });
-                let mut page = self.cards[*i].as_object().cloned().unwrap_or_default();
+                let mut page = match self.card(*i) {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                };
                 page.insert("content".into(), json!(body.html));
                 page.insert(
                     "toc".into(),
@@ -596,7 +601,7 @@ impl<'a> Contexts<'a> {
                         .map(|(p, from, case)| json!({
                             "practice": self.practice_summary(*p),
                             "from": from.as_deref().map_or(Value::Null, |k| city_ref(c, k)),
-                            "case": self.cards[*case],
+                            "case": self.card(*case),
                         }))
                         .collect::<Vec<_>>()),
                 );
@@ -605,8 +610,18 @@ impl<'a> Contexts<'a> {
                     json!(cx
                         .cases
                         .iter()
+                        .take(CITY_CASES_SHOWN)
                         .map(|&i| self.snippet(i))
                         .collect::<Vec<_>>()),
+                );
+                set("cases_total", json!(cx.cases.len()));
+                set(
+                    "cases_more_url",
+                    json!(format!(
+                        "{}?city={}&kind=case-study",
+                        c.url("search/"),
+                        city.key
+                    )),
                 );
                 set(
                     "challenges",
@@ -651,7 +666,9 @@ impl<'a> Contexts<'a> {
                         .iter()
                         .map(|(city, list)| json!({
                             "city": if city.is_empty() { Value::Null } else { city_ref(c, city) },
-                            "items": list.iter().map(|&i| self.snippet(i)).collect::<Vec<_>>(),
+                            "items": list.iter().take(THEME_GROUP_SHOWN).map(|&i| self.snippet(i)).collect::<Vec<_>>(),
+                            "total": list.len(),
+                            "more_url": format!("{}?theme={}{}", c.url("search/"), theme.key, if city.is_empty() { String::new() } else { format!("&city={city}") }),
                         }))
                         .collect::<Vec<_>>()),
                 );
@@ -691,10 +708,7 @@ impl<'a> Contexts<'a> {
                     _ => format!("Where {} has been piloted, replicated and scaled.", p.name),
                 });
                 set("practice", self.practice_summary(*pi));
-                set(
-                    "playbook",
-                    p.playbook.map_or(Value::Null, |i| self.cards[i].clone()),
-                );
+                set("playbook", p.playbook.map_or(Value::Null, |i| self.card(i)));
                 set(
                     "cases",
                     json!(p

@@ -1,9 +1,11 @@
 //! The static search index: small JSON files that the theme's `search.js`
 //! fetches on demand, so a query downloads only what it needs.
 //!
-//! - `search-index/facets.json`: document ids per city, theme, kind and stage;
-//! - `search-index/terms-XX.json`: postings (`[doc, score, …]`) for every term
-//!   starting with the two characters `XX`;
+//! - `search-index/meta.json`: document count, chunk size, shard and facet names;
+//! - `search-index/facet-NAME.json`: document ids per city, theme, kind or stage;
+//! - `search-index/terms-XX.json`: postings (`[doc, score, …]`) for the terms
+//!   starting with `XX`; a shard over 64 KiB is split by the next character
+//!   (`terms-XXY.json`), and a term belongs to the longest name that prefixes it;
 //! - `search-index/docs-N.json`: title, URL, summary and facets of documents
 //!   `N*DOC_CHUNK ..`, fetched only for the results shown.
 
@@ -16,6 +18,8 @@ use crate::site::Site;
 
 /// Documents per `docs-N.json` chunk.
 pub const DOC_CHUNK: usize = 64;
+/// A shard over this many bytes is split by the next character of its terms.
+pub const SHARD_BYTES: usize = 64 * 1024;
 /// Summaries in the index are cut to this many characters.
 const SUMMARY_CHARS: usize = 180;
 /// Words too common to help a search.
@@ -55,6 +59,53 @@ fn term_slices(text: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + 
             }
         })
         .filter(|w| !STOPWORDS.contains(&w.as_ref()))
+}
+
+/// Postings of one term: (document, score) pairs, documents ascending.
+type Postings = Vec<(u32, u32)>;
+
+/// Rough JSON size of a shard, to keep each download small.
+fn shard_bytes(terms: &[(String, Postings)]) -> usize {
+    terms.iter().map(|(t, p)| t.len() + 4 + p.len() * 8).sum()
+}
+
+/// Adds `terms` under `name`, splitting by the next character while the shard
+/// is over [`SHARD_BYTES`]: the client picks the longest listed name that
+/// prefixes its term. Only plain ASCII names are split.
+fn split_shard(
+    name: String,
+    terms: Vec<(String, Postings)>,
+    out: &mut BTreeMap<String, Vec<(String, Postings)>>,
+) {
+    let splittable = name.len() < 8
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !splittable || terms.len() < 2 || shard_bytes(&terms) <= SHARD_BYTES {
+        out.insert(name, terms);
+        return;
+    }
+    let depth = name.len() + 1;
+    let mut here = Vec::new();
+    let mut deeper: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
+    for (term, list) in terms {
+        match term.get(..depth).filter(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }) {
+            Some(prefix) if term.len() > depth || term.len() == depth => deeper
+                .entry(prefix.to_owned())
+                .or_default()
+                .push((term, list)),
+            _ => here.push((term, list)),
+        }
+    }
+    if !here.is_empty() {
+        out.insert(name, here);
+    }
+    for (sub, list) in deeper {
+        split_shard(sub, list, out);
+    }
 }
 
 /// The shard a term lives in: its first two characters, made file-name safe.
@@ -132,13 +183,16 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
             }
         }
     }
-    type Postings = Vec<(u32, u32)>;
-    let mut shards: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
+    let mut by_two: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
     for (term, list) in postings {
-        shards
+        by_two
             .entry(shard_of(&term))
             .or_default()
             .push((term, list));
+    }
+    let mut shards: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
+    for (name, terms) in by_two {
+        split_shard(name, terms, &mut shards);
     }
     let mut facets: BTreeMap<&str, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     for (id, &i) in docs.iter().enumerate() {
@@ -162,13 +216,20 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
             add("stage", st.as_str());
         }
     }
-    let mut files = Vec::with_capacity(shards.len() + docs.len() / DOC_CHUNK + 2);
+    let mut files = Vec::with_capacity(shards.len() + docs.len() / DOC_CHUNK + 6);
     let shard_names: Vec<&String> = shards.keys().collect();
+    let facet_names: Vec<&str> = facets.keys().copied().collect();
     files.push((
         "search-index/meta.json".to_owned(),
-        json!({"docs": docs.len(), "chunk": DOC_CHUNK, "shards": shard_names, "facets": facets})
-            .to_string(),
+        json!({"docs": docs.len(), "chunk": DOC_CHUNK, "shards": shard_names, "facets": facet_names}).to_string(),
     ));
+    // Each facet in its own file: fetched only when a visitor filters by it.
+    for (name, values) in &facets {
+        files.push((
+            format!("search-index/facet-{name}.json"),
+            json!(values).to_string(),
+        ));
+    }
     let shard_files: Vec<(String, String)> = shards
         .into_par_iter()
         .map(|(name, mut terms)| {

@@ -37,16 +37,32 @@
     return key.map(function (c) { return /^[a-z0-9]$/.test(c) ? c : c.codePointAt(0).toString(16); }).join("_");
   }
 
+  // A term lives in the longest listed shard name that prefixes it (big shards are split).
+  function shardFor(term, meta) {
+    var base = shardOf(term);
+    if (!/^[a-z0-9]+$/.test(term)) return base;
+    for (var n = Math.min(term.length, 8); n > 2; n--) {
+      if (meta.shardSet[term.slice(0, n)]) return term.slice(0, n);
+    }
+    return base;
+  }
+
   function scoresFor(term, prefix, meta) {
-    var name = shardOf(term);
-    if (meta.shards.indexOf(name) < 0) return Promise.resolve({});
-    return get("terms-" + name + ".json").then(function (shard) {
+    // Prefix matching (the word being typed) only from three characters, so a
+    // short prefix never pulls in every shard below it.
+    prefix = prefix && Array.from(term).length >= 3;
+    var names = [shardFor(term, meta)];
+    if (prefix) meta.shards.forEach(function (s) { if (s.length > term.length && s.indexOf(term) === 0) names.push(s); });
+    names = names.filter(function (n) { return meta.shardSet[n]; });
+    return Promise.all(names.map(function (n) { return get("terms-" + n + ".json"); })).then(function (shards) {
       var out = {};
-      Object.keys(shard).forEach(function (t) {
-        if (t === term || (prefix && t.indexOf(term) === 0)) {
-          var p = shard[t];
-          for (var i = 0; i < p.length; i += 2) out[p[i]] = Math.max(out[p[i]] || 0, p[i + 1]);
-        }
+      shards.forEach(function (shard) {
+        Object.keys(shard).forEach(function (t) {
+          if (t === term || (prefix && t.indexOf(term) === 0)) {
+            var p = shard[t];
+            for (var i = 0; i < p.length; i += 2) out[p[i]] = Math.max(out[p[i]] || 0, p[i + 1]);
+          }
+        });
       });
       return out;
     });
@@ -71,14 +87,17 @@
       } else {
         ids = Object.keys(score).map(Number);
       }
-      FACETS.forEach(function (f) {
-        if (!filters[f]) return;
-        var allowed = {};
-        ((meta.facets[f] || {})[filters[f]] || []).forEach(function (d) { allowed[d] = true; });
-        ids = ids.filter(function (d) { return allowed[d]; });
+      var used = FACETS.filter(function (f) { return filters[f] && meta.facets.indexOf(f) >= 0; });
+      return Promise.all(used.map(function (f) { return get("facet-" + f + ".json"); })).then(function (lists) {
+        lists.forEach(function (values, k) {
+          var allowed = {};
+          (values[filters[used[k]]] || []).forEach(function (d) { allowed[d] = true; });
+          ids = ids.filter(function (d) { return allowed[d]; });
+        });
+        FACETS.forEach(function (f) { if (filters[f] && used.indexOf(f) < 0) ids = []; });
+        ids.sort(function (a, b) { return (score[b] || 0) - (score[a] || 0) || a - b; });
+        return ids;
       });
-      ids.sort(function (a, b) { return (score[b] || 0) - (score[a] || 0) || a - b; });
-      return ids;
     });
   }
 
@@ -138,6 +157,10 @@
     }
     status.textContent = "Searching…";
     get("meta.json").then(function (meta) {
+      if (!meta.shardSet) {
+        meta.shardSet = {};
+        meta.shards.forEach(function (s) { meta.shardSet[s] = true; });
+      }
       return search(meta, query, filters).then(function (ids) {
         if (token !== run) return;
         results = ids;
