@@ -81,14 +81,31 @@ pub struct Report {
 pub struct Session {
     opts: BuildOptions,
     cache: HashMap<u64, Arc<Rendered>>,
-    pages: HashMap<u64, Arc<str>>,
     page_cache: bool,
+    reads: crate::source::ReadCache,
+    parsed: HashMap<u64, Result<Study, Vec<Diagnostic>>>,
+    resolved: HashMap<u64, (String, Vec<Diagnostic>)>,
+    last: Option<LastRender>,
+}
+
+/// What the previous render of a serve session produced, to redo only what a body edit touched.
+struct LastRender {
+    /// Templates, static files, site.toml and options.
+    env_key: u64,
+    snippets: Vec<(String, String)>,
+    chrome: Vec<(crate::plan::ChromeKey, String, String)>,
+    /// The site, for output deferred until after the page reload (the search index).
+    site: Site,
 }
 
 /// Where rendered files go: the staging folder, a serve snapshot, or nowhere.
 pub trait Sink: Sync {
     /// Stores the bytes of the file at `rel` (a `/`-separated path inside the output).
     fn put(&self, rel: &str, bytes: &[u8]) -> Result<()>;
+
+    /// Forgets files from an earlier render, before a full render. Sinks that
+    /// start empty (staging, discard) have nothing to forget.
+    fn clear(&self) {}
 }
 
 impl Sink for Staging {
@@ -104,24 +121,6 @@ impl Sink for Discard {
     fn put(&self, _rel: &str, _bytes: &[u8]) -> Result<()> {
         Ok(())
     }
-}
-
-/// Hash of everything a page's HTML depends on: the templates, the template name and the context.
-fn page_key(templates: u64, plan: &PagePlan, value: &serde_json::Value) -> u64 {
-    struct HashWriter<'a>(&'a mut std::collections::hash_map::DefaultHasher);
-    impl std::io::Write for HashWriter<'_> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.write(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (templates, plan.template, &plan.route).hash(&mut h);
-    let _ = serde_json::to_writer(HashWriter(&mut h), value);
-    h.finish()
 }
 
 struct Timer(Vec<(&'static str, Duration)>, Instant);
@@ -140,8 +139,11 @@ impl Session {
         Session {
             opts,
             cache: HashMap::new(),
-            pages: HashMap::new(),
             page_cache: false,
+            reads: crate::source::ReadCache::default(),
+            parsed: HashMap::new(),
+            resolved: HashMap::new(),
+            last: None,
         }
     }
 
@@ -192,7 +194,77 @@ impl Session {
         timer.lap("templates");
         let plans = plan_pages(&site);
         let statics = collect_static(&paths, &site.config)?;
-        let extra = extra_files(&site, &plans);
+        let serve = self.page_cache;
+        let env_key = if serve {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (
+                template_key,
+                &statics,
+                serde_json::to_string(&site.config).unwrap_or_default(),
+                self.opts.drafts,
+            )
+                .hash(&mut h);
+            h.finish()
+        } else {
+            0
+        };
+        let fast = self.last.as_ref().is_some_and(|l| {
+            serve
+                && l.env_key == env_key
+                && l.site.studies.len() == site.studies.len()
+                && site
+                    .studies
+                    .par_iter()
+                    .zip(&l.site.studies)
+                    .all(|(a, b)| a.same_metadata(b))
+        });
+        if fast {
+            let last = self.last.as_ref().expect("checked above");
+            // Only bodies changed: their pages and the feeds that embed them are all
+            // that differs; every other output of the last render stands.
+            let changed: HashSet<usize> = (0..site.bodies.len())
+                .filter(|&i| site.bodies[i] != last.site.bodies[i])
+                .collect();
+            let feeds: Vec<(String, String)> = export::feed_specs(&site)
+                .iter()
+                .map(|spec| (spec.route.clone(), export::atom_feed(&site, spec)))
+                .collect();
+            for (rel, text) in &feeds {
+                sink.put(rel, text.as_bytes())?;
+            }
+            let mut contexts = Contexts::new(&site);
+            contexts.set_snippets(last.snippets.clone());
+            contexts.set_chrome(last.chrome.clone());
+            let failures: Vec<Result<()>> = plans
+                .par_iter()
+                .filter(
+                    |p| matches!(p.kind, crate::plan::PageKind::Study(i) if changed.contains(&i)),
+                )
+                .map(|plan| {
+                    sink.put(
+                        &route_file(&plan.route),
+                        render_page(&templates, &contexts, plan)?.as_bytes(),
+                    )
+                })
+                .filter(Result::is_err)
+                .collect();
+            report_failures(failures)?;
+            timer.lap("render changed pages");
+            drop(contexts);
+            if let Some(last) = self.last.as_mut() {
+                last.site = site;
+            }
+            return Ok(Report {
+                pages: changed.len(),
+                files: changed.len() + feeds.len(),
+                warnings,
+                timings: timer.0,
+                ..Report::default()
+            });
+        }
+        sink.clear();
+        // `serve` writes the search index after the page reload; see [`Session::deferred_files`].
+        let extra = extra_files(&site, &plans, !serve);
         check_collisions(&site, &plans, &extra, &statics)?;
         timer.lap("plan, feeds, exports, search");
         // Written (and dropped) before the pages, so they are not held while pages render.
@@ -226,7 +298,15 @@ impl Session {
                 Ok((render("card.html")?, render("row.html")?))
             })
             .collect();
-        contexts.set_snippets(snippets.into_iter().collect::<Result<_>>()?);
+        let snippets: Vec<(String, String)> = snippets.into_iter().collect::<Result<_>>()?;
+        // A one-shot build hands the snippets over; serve keeps a copy for the next render.
+        let snippets = if serve {
+            contexts.set_snippets(snippets.clone());
+            snippets
+        } else {
+            contexts.set_snippets(snippets);
+            Vec::new()
+        };
         let chrome: Vec<Result<(crate::plan::ChromeKey, String, String)>> = contexts
             .chrome_contexts(&plans)
             .into_par_iter()
@@ -244,51 +324,47 @@ impl Session {
                 Ok((key, header, footer))
             })
             .collect();
-        contexts.set_chrome(chrome.into_iter().collect::<Result<_>>()?);
-        let cache = &self.pages;
-        let use_cache = self.page_cache;
-        type Cached = Option<(u64, Arc<str>)>;
-        let rendered: Vec<Result<Cached>> = plans
+        let chrome: Vec<(crate::plan::ChromeKey, String, String)> =
+            chrome.into_iter().collect::<Result<_>>()?;
+        contexts.set_chrome(chrome.clone());
+        let failures: Vec<Result<()>> = plans
             .par_iter()
             .map(|plan| {
-                let value = contexts.context(plan);
-                let key = if use_cache {
-                    page_key(template_key, plan, &value)
-                } else {
-                    0
-                };
-                let html = match cache.get(&key).filter(|_| use_cache) {
-                    Some(html) => Arc::clone(html),
-                    None => Arc::from(render_value(&templates, plan, value)?),
-                };
-                sink.put(&route_file(&plan.route), html.as_bytes())?;
-                // Without the page cache nothing is kept: pages stream to the sink.
-                Ok(use_cache.then_some((key, html)))
+                sink.put(
+                    &route_file(&plan.route),
+                    render_page(&templates, &contexts, plan)?.as_bytes(),
+                )
             })
+            .filter(Result::is_err)
             .collect();
-        let mut next = HashMap::with_capacity(rendered.len());
-        let mut failures = Vec::new();
-        for r in rendered {
-            match r {
-                Ok(Some((key, html))) => {
-                    next.insert(key, html);
-                }
-                Ok(None) => {}
-                Err(e) => failures.push(Err(e)),
-            }
-        }
         report_failures(failures)?;
-        if use_cache {
-            self.pages = next;
-        }
         timer.lap("render pages");
+        let pages = plans.len();
+        drop(contexts);
+        if serve {
+            self.last = Some(LastRender {
+                env_key,
+                snippets,
+                chrome,
+                site,
+            });
+        }
         Ok(Report {
-            pages: plans.len(),
-            files: plans.len() + other_files,
+            pages,
+            files: pages + other_files,
             warnings,
             timings: timer.0,
             ..Report::default()
         })
+    }
+
+    /// Output a `serve` render leaves for later so the browser reloads sooner:
+    /// the search index of the last render.
+    pub fn deferred_files(&self) -> Vec<(String, String)> {
+        match &self.last {
+            Some(last) => search::index_files(&last.site),
+            None => Vec::new(),
+        }
     }
 
     /// Loads, validates and renders content into a [`Site`]; every error of the run at once.
@@ -304,9 +380,35 @@ impl Session {
             config.set_base_url(url)?;
         }
         timer.lap("config");
-        let (files, mut diags) = load_sources(&root);
+        let (files, mut diags) = if self.page_cache {
+            crate::source::load_sources_cached(&root, &mut self.reads)
+        } else {
+            load_sources(&root)
+        };
         timer.lap("read");
-        let parsed: Vec<_> = files.par_iter().map(|f| parse_study(f, &config)).collect();
+        // Validation depends on the file and on site.toml's vocabularies, nothing else.
+        let config_key =
+            crate::source::hash_text(&serde_json::to_string(&config).unwrap_or_default());
+        let parse_key = |f: &crate::source::SourceFile| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (f.hash, &f.rel, config_key).hash(&mut h);
+            h.finish()
+        };
+        let previous = &self.parsed;
+        let parsed: Vec<_> = files
+            .par_iter()
+            .map(|f| match previous.get(&parse_key(f)) {
+                Some(r) => r.clone(),
+                None => parse_study(f, &config),
+            })
+            .collect();
+        if self.page_cache {
+            self.parsed = files
+                .iter()
+                .map(parse_key)
+                .zip(parsed.iter().cloned())
+                .collect();
+        }
         let mut all = Vec::with_capacity(parsed.len());
         for r in parsed {
             match r {
@@ -330,6 +432,7 @@ impl Session {
         let rendered = self.render_bodies(&studies, config.allow_html);
         timer.lap("markdown");
         let mut warnings = Vec::new();
+        let cache = self.page_cache.then_some(&mut self.resolved);
         let bodies = resolve_bodies(
             &config,
             &studies,
@@ -337,6 +440,7 @@ impl Session {
             &drafts,
             &mut diags,
             &mut warnings,
+            cache,
         );
         timer.lap("links");
 
@@ -465,7 +569,31 @@ fn resolve_bodies(
     drafts: &HashSet<PathBuf>,
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
+    cache: Option<&mut HashMap<u64, (String, Vec<Diagnostic>)>>,
 ) -> Vec<Body> {
+    // A body's links resolve the same way while its own render, its place in the
+    // file, and every route, draft and heading set are unchanged.
+    let env = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&config.base_path, config.allow_html).hash(&mut h);
+        for (s, r) in studies.iter().zip(&rendered) {
+            (&s.rel, &s.route, r.anchors_key).hash(&mut h);
+        }
+        let mut d: Vec<&PathBuf> = drafts.iter().collect();
+        d.sort();
+        d.hash(&mut h);
+        h.finish()
+    };
+    let keys: Vec<u64> = studies
+        .iter()
+        .zip(&rendered)
+        .map(|(s, r)| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (env, &s.path, s.body_line, s.hash, r.anchors_key).hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    let previous = cache.as_ref().map(|c| &**c);
     let by_rel: HashMap<&Path, usize> = studies
         .iter()
         .enumerate()
@@ -474,7 +602,11 @@ fn resolve_bodies(
     let results: Vec<(String, Vec<Diagnostic>)> = studies
         .par_iter()
         .zip(&rendered)
-        .map(|(s, r)| {
+        .zip(&keys)
+        .map(|((s, r), key)| {
+            if let Some(hit) = previous.and_then(|c| c.get(key)) {
+                return hit.clone();
+            }
             let mut problems = Vec::new();
             let at = |line: usize, column: usize, code: &'static str, message: String| {
                 let mut d = Diagnostic::error(code, s.path.clone(), s.body_line + line, column, message);
@@ -537,6 +669,9 @@ fn resolve_bodies(
             (html, problems)
         })
         .collect();
+    if let Some(cache) = cache {
+        *cache = keys.iter().copied().zip(results.iter().cloned()).collect();
+    }
     let mut htmls = Vec::with_capacity(results.len());
     for (html, problems) in results {
         for p in problems {
@@ -638,7 +773,7 @@ pub fn content_warnings(site: &Site, today: Date) -> Vec<Diagnostic> {
 }
 
 /// Feeds, sitemap, robots, exports, the syntax stylesheet and the search index.
-fn extra_files(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
+fn extra_files(site: &Site, plans: &[PagePlan], with_search: bool) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = export::feed_specs(site)
         .iter()
         .map(|spec| (spec.route.clone(), export::atom_feed(site, spec)))
@@ -658,7 +793,9 @@ fn extra_files(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
     files.push(("replication.csv".into(), export::replication_csv(site)));
     files.push(("replication.json".into(), export::replication_json(site)));
     files.push(("syntax.css".into(), highlight::stylesheet()));
-    files.extend(search::index_files(site));
+    if with_search {
+        files.extend(search::index_files(site));
+    }
     files
 }
 

@@ -61,7 +61,7 @@ pub struct BodyProblem {
 }
 
 /// A heading, for the table of contents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Heading {
     /// 2 or 3.
     pub level: u8,
@@ -88,6 +88,8 @@ pub struct Rendered {
     pub text: String,
     /// Whether any code block was highlighted.
     pub has_code: bool,
+    /// Hash of `anchors`, so link resolution can tell when a target's headings changed.
+    pub anchors_key: u64,
 }
 
 fn options() -> Options {
@@ -295,6 +297,11 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     out.html = html;
+    let mut anchors: Vec<&String> = out.anchors.iter().collect();
+    anchors.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&anchors, &mut h);
+    out.anchors_key = std::hash::Hasher::finish(&h);
     out
 }
 

@@ -255,6 +255,36 @@ pub struct Study {
 }
 
 impl Study {
+    /// Whether everything but the body (and where fields sit in the file) is the same:
+    /// then every output except the study's own page, feeds and search is unchanged.
+    pub fn same_metadata(&self, o: &Study) -> bool {
+        self.rel == o.rel
+            && self.kind == o.kind
+            && self.title == o.title
+            && self.summary == o.summary
+            && self.date == o.date
+            && self.updated == o.updated
+            && self.draft == o.draft
+            && self.slug == o.slug
+            && self.authors == o.authors
+            && self.themes == o.themes
+            && self.city == o.city
+            && self.practice == o.practice
+            && self.stage == o.stage
+            && self.replicated_from == o.replicated_from
+            && self.origin == o.origin
+            && self.cities == o.cities
+            && self.practices == o.practices
+            && self.partners == o.partners
+            && self.period == o.period
+            && self.outcomes == o.outcomes
+            && self.funding == o.funding
+            && self.sdgs == o.sdgs
+            && self.reviewed == o.reviewed
+            && self.route == o.route
+            && self.path == o.path
+    }
+
     /// `updated`, else `date`.
     pub fn last_modified(&self) -> Option<Date> {
         self.updated.or(self.date)

@@ -53,9 +53,22 @@ impl Sink for MemorySink {
             .insert(rel.to_owned(), Arc::from(bytes));
         Ok(())
     }
+
+    fn clear(&self) {
+        if let Ok(mut files) = self.files.lock() {
+            files.clear();
+        }
+    }
 }
 
 impl MemorySink {
+    /// A sink holding the files of the last snapshot, for a render that only replaces what changed.
+    pub fn with_files(files: HashMap<String, Arc<[u8]>>) -> Self {
+        MemorySink {
+            files: Mutex::new(files),
+        }
+    }
+
     /// The files collected.
     pub fn into_files(self) -> HashMap<String, Arc<[u8]>> {
         self.files.into_inner().unwrap_or_default()
@@ -151,11 +164,13 @@ impl Server {
                 }
             });
         }
+        let mut session = Session::new(opts.build);
+        session.enable_page_cache();
         let mut server = Server {
             shared,
             http,
             addr,
-            session: Session::new(opts.build),
+            session,
         };
         let first = server.rebuild(&[Change::Content]);
         Ok((server, first))
@@ -188,10 +203,17 @@ impl Server {
     /// Rebuilds through the session and publishes the result: a new site, or the errors over the last good one.
     pub fn rebuild(&mut self, changes: &[Change]) -> RebuildOutcome {
         let started = Instant::now();
-        let sink = MemorySink::default();
-        let result = self.session.render_into(&sink);
         let old = read_snapshot(&self.shared);
+        // The render replaces what changed, or clears the sink first when it redoes everything.
+        let sink = MemorySink::with_files((*old.files).clone());
+        let result = self.session.render_into(&sink);
+        let ok = result.is_ok();
         let generation = old.generation + 1;
+        if let (Ok(report), Some(_)) = (&result, std::env::var_os("CASEBOOK_TIMINGS")) {
+            for (stage, d) in &report.timings {
+                eprintln!("{stage:>30}: {:>8.1} ms", d.as_secs_f64() * 1000.0);
+            }
+        }
         let (next, errors) = match result {
             Ok(_) => {
                 let css_only = !changes.is_empty()
@@ -243,10 +265,29 @@ impl Server {
             *g = generation;
         }
         cvar.notify_all();
+        let took = started.elapsed();
+        if ok {
+            // The browser is reloading already; the search index follows in the same generation.
+            let deferred = self.session.deferred_files();
+            let current = read_snapshot(&self.shared);
+            let mut files = (*current.files).clone();
+            for (rel, text) in deferred {
+                files.insert(rel, Arc::from(text.into_bytes()));
+            }
+            let next = Snapshot {
+                generation: current.generation,
+                files: Arc::new(files),
+                errors: current.errors.clone(),
+                kind: current.kind,
+            };
+            if let Ok(mut slot) = self.shared.snapshot.write() {
+                *slot = Arc::new(next);
+            }
+        }
         RebuildOutcome {
             generation,
             errors,
-            took: started.elapsed(),
+            took,
         }
     }
 

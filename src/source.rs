@@ -49,6 +49,22 @@ pub fn is_content_file(path: &Path) -> bool {
 /// Reads every content file under `root/content`, sorted by path.
 /// Problems (unreadable, too large, not UTF-8, symlink loops or escapes) are returned beside the files.
 pub fn load_sources(root: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+    load_sources_cached(root, &mut ReadCache::default())
+}
+
+/// Files read by an earlier run, by path, with the modification time and length they had.
+#[derive(Default)]
+pub struct ReadCache {
+    files: std::collections::HashMap<PathBuf, (Option<std::time::SystemTime>, u64, SourceFile)>,
+}
+
+/// Like [`load_sources`], but a file whose modification time and length are
+/// unchanged since `cache` was filled is taken from the cache instead of read.
+/// The cache is refilled with exactly this run's files.
+pub fn load_sources_cached(
+    root: &Path,
+    cache: &mut ReadCache,
+) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     let content = root.join("content");
     let mut diags = Vec::new();
     if !content.is_dir() {
@@ -101,17 +117,36 @@ pub fn load_sources(root: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
             }
         }
     }
-    let results: Vec<Result<SourceFile, Diagnostic>> = paths
+    let old = &cache.files;
+    let results: Vec<(
+        Result<SourceFile, Diagnostic>,
+        Option<(Option<std::time::SystemTime>, u64)>,
+    )> = paths
         .par_iter()
-        .map(|p| read_source(root, &canonical_root, &content, p))
+        .map(|p| {
+            let stamp = fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
+            if let (Some(stamp), Some((mtime, len, file))) = (stamp, old.get(p)) {
+                if stamp == (*mtime, *len) && mtime.is_some() {
+                    return (Ok(file.clone()), Some(stamp));
+                }
+            }
+            (read_source(root, &canonical_root, &content, p), stamp)
+        })
         .collect();
     let mut files = Vec::with_capacity(results.len());
-    for r in results {
+    let mut next = std::collections::HashMap::with_capacity(results.len());
+    for (path, (r, stamp)) in paths.into_iter().zip(results) {
         match r {
-            Ok(f) => files.push(f),
+            Ok(f) => {
+                if let Some((mtime, len)) = stamp {
+                    next.insert(path, (mtime, len, f.clone()));
+                }
+                files.push(f);
+            }
             Err(d) => diags.push(d),
         }
     }
+    cache.files = next;
     (files, diags)
 }
 
