@@ -593,7 +593,7 @@ fn resolve_bodies(
             h.finish()
         })
         .collect();
-    let previous = cache.as_ref().map(|c| &**c);
+    let previous = cache.as_deref();
     let by_rel: HashMap<&Path, usize> = studies
         .iter()
         .enumerate()

@@ -52,6 +52,9 @@ pub fn load_sources(root: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     load_sources_cached(root, &mut ReadCache::default())
 }
 
+/// A file's modification time and length, to tell whether it changed since it was read.
+type Stamp = (Option<std::time::SystemTime>, u64);
+
 /// Files read by an earlier run, by path, with the modification time and length they had.
 #[derive(Default)]
 pub struct ReadCache {
@@ -118,10 +121,7 @@ pub fn load_sources_cached(
         }
     }
     let old = &cache.files;
-    let results: Vec<(
-        Result<SourceFile, Diagnostic>,
-        Option<(Option<std::time::SystemTime>, u64)>,
-    )> = paths
+    let results: Vec<(Result<SourceFile, Diagnostic>, Option<Stamp>)> = paths
         .par_iter()
         .map(|p| {
             let stamp = fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
