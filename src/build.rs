@@ -235,20 +235,13 @@ impl Session {
             let mut contexts = Contexts::new(&site);
             contexts.set_snippets(last.snippets.clone());
             contexts.set_chrome(last.chrome.clone());
-            let failures: Vec<Result<()>> = plans
-                .par_iter()
-                .filter(
-                    |p| matches!(p.kind, crate::plan::PageKind::Study(i) if changed.contains(&i)),
-                )
-                .map(|plan| {
-                    sink.put(
-                        &route_file(&plan.route),
-                        render_page(&templates, &contexts, plan)?.as_bytes(),
-                    )
-                })
-                .filter(Result::is_err)
-                .collect();
-            report_failures(failures)?;
+            write_pages(
+                &templates,
+                &contexts,
+                &plans,
+                sink,
+                |p| matches!(p.kind, crate::plan::PageKind::Study(i) if changed.contains(&i)),
+            )?;
             timer.lap("render changed pages");
             drop(contexts);
             if let Some(last) = self.last.as_mut() {
@@ -327,17 +320,7 @@ impl Session {
         let chrome: Vec<(crate::plan::ChromeKey, String, String)> =
             chrome.into_iter().collect::<Result<_>>()?;
         contexts.set_chrome(chrome.clone());
-        let failures: Vec<Result<()>> = plans
-            .par_iter()
-            .map(|plan| {
-                sink.put(
-                    &route_file(&plan.route),
-                    render_page(&templates, &contexts, plan)?.as_bytes(),
-                )
-            })
-            .filter(Result::is_err)
-            .collect();
-        report_failures(failures)?;
+        write_pages(&templates, &contexts, &plans, sink, |_| true)?;
         timer.lap("render pages");
         let pages = plans.len();
         drop(contexts);
@@ -514,6 +497,28 @@ fn report_failures(failures: Vec<Result<(), Error>>) -> Result<()> {
     sort_diagnostics(&mut diags);
     diags.dedup_by(|a, b| a.path == b.path && a.message == b.message);
     Err(Error::Content(diags))
+}
+
+/// Renders the chosen pages in parallel, streaming each to the sink; every failure is reported.
+fn write_pages(
+    templates: &Templates,
+    contexts: &Contexts,
+    plans: &[PagePlan],
+    sink: &dyn Sink,
+    chosen: impl Fn(&PagePlan) -> bool + Sync,
+) -> Result<()> {
+    let failures: Vec<Result<()>> = plans
+        .par_iter()
+        .filter(|p| chosen(p))
+        .map(|plan| {
+            sink.put(
+                &route_file(&plan.route),
+                render_page(templates, contexts, plan)?.as_bytes(),
+            )
+        })
+        .filter(Result::is_err)
+        .collect();
+    report_failures(failures)
 }
 
 /// Renders one page through its template.
