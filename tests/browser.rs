@@ -31,6 +31,12 @@ fn missing() -> Option<String> {
     None
 }
 
+/// Says loudly that a test skipped: written to the real stderr, past the test harness's capture.
+fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
 fn node(args: &[&str]) -> std::process::Output {
     Command::new("node")
         .arg(browser_dir().join("browser.mjs"))
@@ -63,7 +69,7 @@ fn serve(site: &TestSite) -> (std::process::Child, String) {
 #[test]
 fn the_page_shows_an_edit_without_a_manual_reload() {
     if let Some(why) = missing() {
-        eprintln!("SKIPPED the_page_shows_an_edit_without_a_manual_reload: {why}");
+        skipped("the_page_shows_an_edit_without_a_manual_reload", &why);
         return;
     }
     let site = TestSite::new();
@@ -88,7 +94,7 @@ fn the_page_shows_an_edit_without_a_manual_reload() {
 #[test]
 fn search_finds_a_study_by_typed_query() {
     if let Some(why) = missing() {
-        eprintln!("SKIPPED search_finds_a_study_by_typed_query: {why}");
+        skipped("search_finds_a_study_by_typed_query", &why);
         return;
     }
     let site = TestSite::new();
