@@ -159,11 +159,6 @@ impl Session {
         &self.opts
     }
 
-    /// How many rendered bodies are cached.
-    pub fn cached_bodies(&self) -> usize {
-        self.cache.len()
-    }
-
     /// Builds the site and swaps it into the output folder.
     pub fn build(&mut self) -> Result<Report> {
         let output = self.opts.output_dir();
@@ -348,12 +343,6 @@ impl Session {
             Some(last) => search::index_files(&last.site),
             None => Vec::new(),
         }
-    }
-
-    /// Loads, validates and renders content into a [`Site`]; every error of the run at once.
-    pub fn load_site(&mut self) -> Result<(Site, Vec<Diagnostic>)> {
-        let mut timer = Timer(Vec::new(), Instant::now());
-        self.load(&mut timer)
     }
 
     fn load(&mut self, timer: &mut Timer) -> Result<(Site, Vec<Diagnostic>)> {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Config;
 use crate::date::Date;
-use crate::model::{Kind, Stage, Study};
+use crate::model::{Kind, Study};
 use crate::text::humanise;
 
 /// A practice: the "what works" shared by a playbook and its case studies.
@@ -374,15 +374,11 @@ fn slug_ref(studies: &[Study], i: usize) -> &str {
         .expect("only called for studies with a practice")
 }
 
-/// Whether a stage counts as the practice being in use.
-pub fn is_active(stage: Option<Stage>) -> bool {
-    !matches!(stage, Some(Stage::Discontinued) | None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::parse_config;
+    use crate::model::Stage;
     use std::path::PathBuf;
 
     fn config() -> Config {
