@@ -41,16 +41,13 @@ struct Doc<'a> {
 
 /// Splits text into lowercase search terms (letters and digits), dropping stopwords.
 pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2)
-        .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+    term_slices(text).map(std::borrow::Cow::into_owned)
 }
 
 /// Like [`terms`], borrowing each term when it is already lowercase.
 fn term_slices(text: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() >= 2 && (w.len() > 2 || w.chars().count() >= 2))
+        .filter(|w| w.chars().nth(1).is_some())
         .map(|w| {
             if w.chars().any(char::is_uppercase) {
                 std::borrow::Cow::Owned(w.to_lowercase())

@@ -128,7 +128,7 @@ fn check_json_and_github_formats() {
 }
 
 #[test]
-fn human_output_has_no_colour_when_piped_or_no_color() {
+fn human_output_has_no_colour_when_piped() {
     let site = TestSite::new();
     site.write(
         "content/case-studies/bad.md",
@@ -142,8 +142,15 @@ fn human_output_has_no_colour_when_piped_or_no_color() {
             "x",
         ),
     );
-    let out = site.run(&["check"]);
-    assert!(!stderr(&out).contains('\x1b'), "no escape codes when piped");
+    // Without NO_COLOR: being piped alone must turn colour off.
+    let out = site
+        .command(&["check"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(err.contains("error[unknown-city]"), "{err}");
+    assert!(!err.contains('\x1b'), "no escape codes when piped");
 }
 
 #[test]

@@ -37,16 +37,32 @@ fn skipped(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
-fn node(args: &[&str]) -> std::process::Output {
-    Command::new("node")
+/// Runs `browser.mjs` with `args` and fails the test with its output unless it succeeds.
+fn node(args: &[&str]) {
+    let out = Command::new("node")
         .arg(browser_dir().join("browser.mjs"))
         .args(args)
         .output()
-        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
-/// Starts `casebook serve` on a free port; returns the child and the URL it printed.
-fn serve(site: &TestSite) -> (std::process::Child, String) {
+/// A child process that is killed when the test ends, pass or fail.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+/// Starts `casebook serve` on a free port; returns the running server and the URL it printed.
+fn serve(site: &TestSite) -> (KillOnDrop, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_casebook"))
         .args(["serve", "--port", "0"])
         .current_dir(site.root())
@@ -63,7 +79,7 @@ fn serve(site: &TestSite) -> (std::process::Child, String) {
         .nth(1)
         .expect("serve prints its URL")
         .to_owned();
-    (child, url)
+    (KillOnDrop(child), url)
 }
 
 #[test]
@@ -73,22 +89,15 @@ fn the_page_shows_an_edit_without_a_manual_reload() {
         return;
     }
     let site = TestSite::new();
-    let (mut child, url) = serve(&site);
+    let (_server, url) = serve(&site);
     let file = site.root().join("content/case-studies/heat-edinburgh.md");
-    let out = node(&[
+    node(&[
         "live-reload",
         &format!("{url}case-studies/heat-edinburgh/"),
         file.to_str().unwrap(),
         "Good.",
         "Edited in the browser test.",
     ]);
-    let _ = child.kill();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -98,18 +107,11 @@ fn search_finds_a_study_by_typed_query() {
         return;
     }
     let site = TestSite::new();
-    let (mut child, url) = serve(&site);
-    let out = node(&[
+    let (_server, url) = serve(&site);
+    node(&[
         "search",
         &format!("{url}search/"),
         "heat comp",
         "Heat Compact in Edinburgh",
     ]);
-    let _ = child.kill();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -117,12 +117,14 @@ impl TestSite {
 
     /// Runs the built binary in the site folder.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_casebook"))
-            .args(args)
-            .current_dir(self.root())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+        self.command(args).env("NO_COLOR", "1").output().unwrap()
+    }
+
+    /// The binary, run in the site folder, for tests that set their own environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_casebook"));
+        cmd.args(args).current_dir(self.root());
+        cmd
     }
 }
 
