@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::config::{load_config, Config, SitePaths};
+use crate::context::{ChromeKey, Contexts};
 use crate::date::Date;
 use crate::error::{sort_diagnostics, Diagnostic, Error, Result, Severity};
 use crate::export;
@@ -22,7 +23,7 @@ use crate::index::build_indexes;
 use crate::markdown::{render_markdown, resolve_links, LinkTarget, Rendered};
 use crate::model::{check_corpus, parse_study, Study};
 use crate::output::{check_output_path, Staging};
-use crate::plan::{plan_pages, route_file, Contexts, PagePlan};
+use crate::plan::{plan_pages, route_file, PagePlan};
 use crate::search;
 use crate::site::{Body, Site};
 use crate::source::load_sources;
@@ -93,7 +94,7 @@ struct LastRender {
     /// Templates, static files, site.toml and options.
     env_key: u64,
     snippets: Vec<(String, String)>,
-    chrome: Vec<(crate::plan::ChromeKey, String, String)>,
+    chrome: Vec<(ChromeKey, String, String)>,
     /// The site, for output deferred until after the page reload (the search index).
     site: Site,
 }
@@ -295,7 +296,7 @@ impl Session {
             contexts.set_snippets(snippets);
             Vec::new()
         };
-        let chrome: Vec<Result<(crate::plan::ChromeKey, String, String)>> = contexts
+        let chrome: Vec<Result<(ChromeKey, String, String)>> = contexts
             .chrome_contexts(&plans)
             .into_par_iter()
             .map(|(key, value)| {
@@ -312,8 +313,7 @@ impl Session {
                 Ok((key, header, footer))
             })
             .collect();
-        let chrome: Vec<(crate::plan::ChromeKey, String, String)> =
-            chrome.into_iter().collect::<Result<_>>()?;
+        let chrome: Vec<(ChromeKey, String, String)> = chrome.into_iter().collect::<Result<_>>()?;
         contexts.set_chrome(chrome.clone());
         write_pages(&templates, &contexts, &plans, sink, |_| true)?;
         timer.lap("render pages");

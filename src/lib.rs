@@ -19,6 +19,7 @@
 
 pub mod build;
 pub mod config;
+pub mod context;
 pub mod date;
 pub mod error;
 pub mod export;
