@@ -124,6 +124,13 @@ impl Sink for Discard {
     }
 }
 
+/// What rendering the pages leaves for a later `serve` render: contexts, snippets, chrome.
+type PagesDone<'a> = (
+    Contexts<'a>,
+    Vec<(String, String)>,
+    Vec<(ChromeKey, String, String)>,
+);
+
 struct Timer(Vec<(&'static str, Duration)>, Instant);
 
 impl Timer {
@@ -252,71 +259,48 @@ impl Session {
             });
         }
         sink.clear();
-        // `serve` writes the search index after the page reload; see [`Session::deferred_files`].
-        let extra = extra_files(&site, &plans, !serve);
-        check_collisions(&site, &plans, &extra, &statics)?;
-        timer.lap("plan, feeds, exports, search");
-        // Written (and dropped) before the pages, so they are not held while pages render.
-        let failures: Vec<Result<(), Error>> = extra
-            .par_iter()
-            .map(|(rel, bytes)| sink.put(rel, bytes.as_bytes()))
-            .filter(Result::is_err)
-            .collect();
-        report_failures(failures)?;
-        for (rel, bytes) in &statics {
-            sink.put(rel, bytes)?;
-        }
-        let other_files = extra.len() + statics.len();
-        drop(extra);
-        drop(statics);
-        timer.lap("write feeds, exports, static");
-
-        let mut contexts = Contexts::new(&site);
-        let snippets: Vec<Result<(String, String)>> = (0..site.studies.len())
-            .into_par_iter()
-            .map(|i| {
-                let ctx =
-                    tera::Context::from_value(serde_json::json!({ "item": contexts.card(i) }))
-                        .map_err(|e| snippet_error("card.html", &e))?;
-                let render = |name: &str| {
-                    templates
-                        .tera
-                        .render(name, &ctx)
-                        .map_err(|e| snippet_error(name, &e))
+        timer.lap("plan");
+        // Feeds, exports and the search index are built and written while the
+        // pages render: they need only the site, and the two halves keep both
+        // cores busy. A failure in either leaves `public/` untouched all the same.
+        let (others, rendered) = rayon::join(
+            || -> Result<(usize, Duration)> {
+                let start = Instant::now();
+                // `serve` writes the search index after the page reload; see [`Session::deferred_files`].
+                let extra = extra_files(&site, &plans, !serve);
+                check_collisions(&site, &plans, &extra, &statics)?;
+                let failures: Vec<Result<(), Error>> = extra
+                    .par_iter()
+                    .map(|(rel, bytes)| sink.put(rel, bytes.as_bytes()))
+                    .chain(statics.par_iter().map(|(rel, bytes)| sink.put(rel, bytes)))
+                    .filter(Result::is_err)
+                    .collect();
+                report_failures(failures)?;
+                Ok((extra.len() + statics.len(), start.elapsed()))
+            },
+            || -> Result<PagesDone> {
+                let mut contexts = Contexts::new(&site);
+                let snippets = render_snippets(&templates, &contexts, site.studies.len())?;
+                // A one-shot build hands the snippets over; serve keeps a copy for the next render.
+                let snippets = if serve {
+                    contexts.set_snippets(snippets.clone());
+                    snippets
+                } else {
+                    contexts.set_snippets(snippets);
+                    Vec::new()
                 };
-                Ok((render("card.html")?, render("row.html")?))
-            })
-            .collect();
-        let snippets: Vec<(String, String)> = snippets.into_iter().collect::<Result<_>>()?;
-        // A one-shot build hands the snippets over; serve keeps a copy for the next render.
-        let snippets = if serve {
-            contexts.set_snippets(snippets.clone());
-            snippets
-        } else {
-            contexts.set_snippets(snippets);
-            Vec::new()
-        };
-        let chrome: Vec<Result<(ChromeKey, String, String)>> = contexts
-            .chrome_contexts(&plans)
-            .into_par_iter()
-            .map(|(key, value)| {
-                let ctx = tera::Context::from_value(value)
-                    .map_err(|e| snippet_error("header.html", &e))?;
-                let header = templates
-                    .tera
-                    .render("header.html", &ctx)
-                    .map_err(|e| snippet_error("header.html", &e))?;
-                let footer = templates
-                    .tera
-                    .render("footer.html", &ctx)
-                    .map_err(|e| snippet_error("footer.html", &e))?;
-                Ok((key, header, footer))
-            })
-            .collect();
-        let chrome: Vec<(ChromeKey, String, String)> = chrome.into_iter().collect::<Result<_>>()?;
-        contexts.set_chrome(chrome.clone());
-        write_pages(&templates, &contexts, &plans, sink, |_| true)?;
-        timer.lap("render pages");
+                let chrome = render_chrome(&templates, &contexts, &plans)?;
+                contexts.set_chrome(chrome.clone());
+                write_pages(&templates, &contexts, &plans, sink, |_| true)?;
+                Ok((contexts, snippets, chrome))
+            },
+        );
+        let (other_files, others_took) = others?;
+        let (contexts, snippets, chrome) = rendered?;
+        timer.lap("render pages (alongside the rest)");
+        timer
+            .0
+            .push(("feeds, exports, search, static", others_took));
         let pages = plans.len();
         drop(contexts);
         if serve {
@@ -388,6 +372,8 @@ impl Session {
                 Err(d) => diags.extend(d),
             }
         }
+        // A one-shot build keeps each study's text in the study; the files go.
+        drop(files);
         diags.extend(check_corpus(&all));
         timer.lap("front matter");
 
@@ -486,6 +472,51 @@ fn report_failures(failures: Vec<Result<(), Error>>) -> Result<()> {
     sort_diagnostics(&mut diags);
     diags.dedup_by(|a, b| a.path == b.path && a.message == b.message);
     Err(Error::Content(diags))
+}
+
+/// Each study's card and row, through `card.html` and `row.html`.
+fn render_snippets(
+    templates: &Templates,
+    contexts: &Contexts,
+    studies: usize,
+) -> Result<Vec<(String, String)>> {
+    (0..studies)
+        .into_par_iter()
+        .map(|i| {
+            let ctx = tera::Context::from_value(serde_json::json!({ "item": contexts.card(i) }))
+                .map_err(|e| snippet_error("card.html", &e))?;
+            let render = |name: &str| {
+                templates
+                    .tera
+                    .render(name, &ctx)
+                    .map_err(|e| snippet_error(name, &e))
+            };
+            Ok((render("card.html")?, render("row.html")?))
+        })
+        .collect()
+}
+
+/// The header and footer of each nav section, through `header.html` and `footer.html`.
+fn render_chrome(
+    templates: &Templates,
+    contexts: &Contexts,
+    plans: &[PagePlan],
+) -> Result<Vec<(ChromeKey, String, String)>> {
+    contexts
+        .chrome_contexts(plans)
+        .into_par_iter()
+        .map(|(key, value)| {
+            let ctx =
+                tera::Context::from_value(value).map_err(|e| snippet_error("header.html", &e))?;
+            let render = |name: &str| {
+                templates
+                    .tera
+                    .render(name, &ctx)
+                    .map_err(|e| snippet_error(name, &e))
+            };
+            Ok((key, render("header.html")?, render("footer.html")?))
+        })
+        .collect()
 }
 
 /// Renders the chosen pages in parallel, streaming each to the sink; every failure is reported.
@@ -768,8 +799,24 @@ pub fn content_warnings(site: &Site, today: Date) -> Vec<Diagnostic> {
 
 /// Feeds, sitemap, robots, exports, the syntax stylesheet and the search index.
 fn extra_files(site: &Site, plans: &[PagePlan], with_search: bool) -> Vec<(String, String)> {
+    let (mut files, search) = rayon::join(
+        || exports(site, plans),
+        || {
+            if with_search {
+                search::index_files(site)
+            } else {
+                Vec::new()
+            }
+        },
+    );
+    files.extend(search);
+    files
+}
+
+/// Feeds, sitemaps, robots.txt, the replication exports and the syntax stylesheet.
+fn exports(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = export::feed_specs(site)
-        .iter()
+        .par_iter()
         .map(|spec| (spec.route.clone(), export::atom_feed(site, spec)))
         .collect();
     let lastmod: HashMap<&str, String> = site
@@ -787,9 +834,6 @@ fn extra_files(site: &Site, plans: &[PagePlan], with_search: bool) -> Vec<(Strin
     files.push(("replication.csv".into(), export::replication_csv(site)));
     files.push(("replication.json".into(), export::replication_json(site)));
     files.push(("syntax.css".into(), highlight::stylesheet()));
-    if with_search {
-        files.extend(search::index_files(site));
-    }
     files
 }
 

@@ -9,7 +9,12 @@
 //! - `search-index/docs-N.json`: title, URL, summary and facets of documents
 //!   `N*DOC_CHUNK ..`, fetched only for the results shown.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 use serde_json::json;
@@ -40,22 +45,62 @@ struct Doc<'a> {
 }
 
 /// Splits text into lowercase search terms (letters and digits), dropping stopwords.
-pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
-    term_slices(text).map(std::borrow::Cow::into_owned)
+pub fn terms(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+    words(text).filter_map(term)
 }
 
-/// Like [`terms`], borrowing each term when it is already lowercase.
-fn term_slices(text: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().nth(1).is_some())
-        .map(|w| {
-            if w.chars().any(char::is_uppercase) {
-                std::borrow::Cow::Owned(w.to_lowercase())
-            } else {
-                std::borrow::Cow::Borrowed(w)
+/// Runs of letters and digits; ASCII is classified by byte, anything else by `char`.
+fn words(text: &str) -> impl Iterator<Item = &str> + '_ {
+    let bytes = text.as_bytes();
+    let class = move |i: usize| -> (bool, usize) {
+        match bytes[i] {
+            b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+            _ => text[i..]
+                .chars()
+                .next()
+                .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8())),
+        }
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let start = loop {
+            if i >= bytes.len() {
+                return None;
             }
-        })
-        .filter(|w| !STOPWORDS.contains(&w.as_ref()))
+            let (word, width) = class(i);
+            if word {
+                break i;
+            }
+            i += width;
+        };
+        while i < bytes.len() {
+            let (word, width) = class(i);
+            if !word {
+                break;
+            }
+            i += width;
+        }
+        Some(&text[start..i])
+    })
+}
+
+/// A word as a search term: two characters or more, lowercase, not a stopword.
+fn term(w: &str) -> Option<Cow<'_, str>> {
+    if w.len() < 2 || (w.len() < 5 && w.chars().nth(1).is_none()) {
+        return None;
+    }
+    let t = if w.is_ascii() {
+        if w.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(w.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(w)
+        }
+    } else if w.chars().any(char::is_uppercase) {
+        Cow::Owned(w.to_lowercase())
+    } else {
+        Cow::Borrowed(w)
+    };
+    (t.len() > 5 || !STOPWORDS.contains(&t.as_ref())).then_some(t)
 }
 
 /// Postings of one term: (document, score) pairs, documents ascending.
@@ -126,53 +171,41 @@ pub fn shard_of(term: &str) -> String {
 
 /// Every file of the search index, as (route, JSON text).
 pub fn index_files(site: &Site) -> Vec<(String, String)> {
-    use rayon::prelude::*;
-    use std::collections::HashMap;
-    use std::fmt::Write as _;
-
     let c = &site.config;
     // Documents in "newest first" order, so the first chunks hold what most searches show.
     let docs: &[usize] = &site.indexes.newest;
-    // Postings per block of documents, built in parallel; terms repeat within a
-    // block, so this holds far less than one term list per document would.
-    let blocks: Vec<HashMap<String, Vec<(u32, u32)>>> = docs
+    // Postings per block of documents, built in parallel: one map per block,
+    // keyed by terms borrowed from the text where they are already lowercase.
+    // A document's repeated term adds to its last posting (ids only grow).
+    let blocks: Vec<FxHashMap<Cow<str>, Postings>> = docs
         .par_chunks(256)
         .enumerate()
         .map(|(b, block)| {
-            let mut local: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+            let mut local: FxHashMap<Cow<str>, Postings> = FxHashMap::default();
             for (k, &i) in block.iter().enumerate() {
                 let id = (b * 256 + k) as u32;
                 let s = &site.studies[i];
-                let mut scores: HashMap<std::borrow::Cow<str>, u32> = HashMap::new();
                 for (text, weight) in [
                     (s.title.as_str(), 8u32),
                     (s.summary.as_str(), 3),
                     (site.bodies[i].text(), 1),
                 ] {
-                    for t in term_slices(text) {
-                        let score = scores.entry(t).or_insert(0);
-                        *score = (*score + weight).min(255);
-                    }
-                }
-                for (term, score) in scores {
-                    match local.get_mut(term.as_ref()) {
-                        Some(v) => v.push((id, score)),
-                        None => {
-                            local.insert(term.into_owned(), vec![(id, score)]);
+                    for t in terms(text) {
+                        let list = local.entry(t).or_default();
+                        match list.last_mut() {
+                            Some((doc, score)) if *doc == id => *score = (*score + weight).min(255),
+                            _ => list.push((id, weight)),
                         }
                     }
                 }
             }
-            for list in local.values_mut() {
-                list.sort_unstable();
-            }
             local
         })
         .collect();
-    let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+    let mut postings: FxHashMap<Cow<str>, Postings> = FxHashMap::default();
     for block in blocks {
         for (term, list) in block {
-            match postings.get_mut(term.as_str()) {
+            match postings.get_mut(term.as_ref()) {
                 Some(v) => v.extend(list),
                 None => {
                     postings.insert(term, list);
@@ -185,7 +218,7 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
         by_two
             .entry(shard_of(&term))
             .or_default()
-            .push((term, list));
+            .push((term.into_owned(), list));
     }
     let mut shards: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
     for (name, terms) in by_two {
@@ -236,10 +269,16 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
                 if n > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::to_string(term).expect("strings serialise"));
-                out.push_str(":[");
+                // Terms are letters and digits only: nothing in them needs a JSON escape.
+                let _ = write!(out, "\"{term}\":[");
+                let mut num = itoa::Buffer::new();
                 for (k, (doc, score)) in list.iter().enumerate() {
-                    let _ = write!(out, "{}{doc},{score}", if k > 0 { "," } else { "" });
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(num.format(*doc));
+                    out.push(',');
+                    out.push_str(num.format(*score));
                 }
                 out.push(']');
             }
@@ -282,7 +321,7 @@ mod tests {
 
     #[test]
     fn terms_are_lowercase_words_without_stopwords() {
-        let t: Vec<String> = terms("The Heat-Pump Accelerator in München, 2021").collect();
+        let t: Vec<Cow<str>> = terms("The Heat-Pump Accelerator in München, 2021").collect();
         assert_eq!(t, ["heat", "pump", "accelerator", "münchen", "2021"]);
     }
 

@@ -49,7 +49,7 @@ pub fn is_content_file(path: &Path) -> bool {
 /// Reads every content file under `root/content`, sorted by path.
 /// Problems (unreadable, too large, not UTF-8, symlink loops or escapes) are returned beside the files.
 pub fn load_sources(root: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
-    load_sources_cached(root, &mut ReadCache::default())
+    load(root, None)
 }
 
 /// A file's modification time and length, to tell whether it changed since it was read.
@@ -68,6 +68,10 @@ pub fn load_sources_cached(
     root: &Path,
     cache: &mut ReadCache,
 ) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+    load(root, Some(cache))
+}
+
+fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     let content = root.join("content");
     let mut diags = Vec::new();
     if !content.is_dir() {
@@ -84,7 +88,9 @@ pub fn load_sources_cached(
         return (Vec::new(), diags);
     }
     let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let mut paths = Vec::new();
+    // (path, whether it or a folder above it inside content/ is a symbolic link)
+    let mut paths: Vec<(PathBuf, bool)> = Vec::new();
+    let mut linked_dirs: Vec<PathBuf> = Vec::new();
     let walker = WalkDir::new(&content)
         .follow_links(true)
         .sort_by_file_name()
@@ -92,8 +98,13 @@ pub fn load_sources_cached(
         .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()));
     for entry in walker {
         match entry {
+            Ok(e) if e.file_type().is_dir() && e.path_is_symlink() => {
+                linked_dirs.push(e.into_path())
+            }
             Ok(e) if e.file_type().is_file() && is_content_file(e.path()) => {
-                paths.push(e.into_path())
+                let linked =
+                    e.path_is_symlink() || linked_dirs.iter().any(|d| e.path().starts_with(d));
+                paths.push((e.into_path(), linked));
             }
             Ok(_) => {}
             Err(e) => {
@@ -120,25 +131,40 @@ pub fn load_sources_cached(
             }
         }
     }
-    let old = &cache.files;
+    let old = cache.as_deref().map(|c| &c.files);
     let results: Vec<(Result<SourceFile, Diagnostic>, Option<Stamp>)> = paths
         .par_iter()
-        .map(|p| {
-            let stamp = fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
-            if let (Some(stamp), Some((mtime, len, file))) = (stamp, old.get(p)) {
+        .map(|(p, linked)| {
+            let meta = match fs::metadata(p) {
+                Ok(m) => m,
+                Err(e) => {
+                    let shown = display_path(root, p);
+                    let msg = format!("failed to read `{}`: {e}", shown.display());
+                    return (
+                        Err(Diagnostic::error("unreadable-file", shown, 0, 0, msg)),
+                        None,
+                    );
+                }
+            };
+            let stamp = (meta.modified().ok(), meta.len());
+            if let Some((mtime, len, file)) = old.and_then(|o| o.get(p)) {
                 if stamp == (*mtime, *len) && mtime.is_some() {
                     return (Ok(file.clone()), Some(stamp));
                 }
             }
-            (read_source(root, &canonical_root, &content, p), stamp)
+            let escape_root = linked.then_some(canonical_root.as_path());
+            (
+                read_source(root, escape_root, &content, p, meta.len()),
+                Some(stamp),
+            )
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
-    let mut next = std::collections::HashMap::with_capacity(results.len());
-    for (path, (r, stamp)) in paths.into_iter().zip(results) {
+    let mut next = std::collections::HashMap::new();
+    for ((path, _), (r, stamp)) in paths.into_iter().zip(results) {
         match r {
             Ok(f) => {
-                if let Some((mtime, len)) = stamp {
+                if let (Some((mtime, len)), true) = (stamp, cache.is_some()) {
                     next.insert(path, (mtime, len, f.clone()));
                 }
                 files.push(f);
@@ -146,7 +172,9 @@ pub fn load_sources_cached(
             Err(d) => diags.push(d),
         }
     }
-    cache.files = next;
+    if let Some(cache) = cache {
+        cache.files = next;
+    }
     (files, diags)
 }
 
@@ -154,21 +182,18 @@ fn display_path(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
+/// Reads one file of `len` bytes. When it is reached through a symbolic link,
+/// `canonical_root` is the site root it must not leave.
 fn read_source(
     root: &Path,
-    canonical_root: &Path,
+    canonical_root: Option<&Path>,
     content: &Path,
     path: &Path,
+    len: u64,
 ) -> Result<SourceFile, Diagnostic> {
     let shown = display_path(root, path);
     let fail = |code, msg: String| Diagnostic::error(code, shown.clone(), 0, 0, msg);
-    let meta = fs::metadata(path).map_err(|e| {
-        fail(
-            "unreadable-file",
-            format!("failed to read `{}`: {e}", shown.display()),
-        )
-    })?;
-    if let Ok(real) = fs::canonicalize(path) {
+    if let (Some(canonical_root), Ok(real)) = (canonical_root, fs::canonicalize(path)) {
         if !real.starts_with(canonical_root) {
             return Err(fail(
                 "symlink-outside-site",
@@ -181,13 +206,13 @@ fn read_source(
             .with_help("copy the file into `content/` instead of linking to it"));
         }
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if len > MAX_FILE_BYTES {
         return Err(fail(
             "file-too-large",
             format!(
                 "`{}` is {} bytes; expected at most {MAX_FILE_BYTES} bytes (2 MiB)",
                 shown.display(),
-                meta.len()
+                len
             ),
         )
         .with_help("split the study into smaller files, or move data and images to `static/`"));
@@ -198,7 +223,7 @@ fn read_source(
             format!("failed to read `{}`: {e}", shown.display()),
         )
     })?;
-    let text = decode(&bytes).map_err(|(offset, text_before)| {
+    let text = decode(bytes).map_err(|(offset, text_before)| {
         let (line, col) = line_col(&text_before, offset);
         Diagnostic::error(
             "not-utf8",
@@ -223,16 +248,22 @@ fn read_source(
 
 /// UTF-8 with an optional BOM; CRLF and lone CR become LF so lines count the same everywhere.
 /// On failure, the byte offset of the first bad byte and the valid text before it.
-pub fn decode(bytes: &[u8]) -> Result<String, (usize, String)> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
-        (e.valid_up_to(), valid)
+pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, String)> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid_up_to = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        (
+            valid_up_to,
+            String::from_utf8_lossy(&bytes[..valid_up_to]).into_owned(),
+        )
     })?;
     Ok(if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
-        text.to_owned()
+        text
     })
 }
 
@@ -266,10 +297,10 @@ mod tests {
     #[test]
     fn decode_strips_bom_and_crlf_and_locates_bad_bytes() {
         assert_eq!(
-            decode(b"\xEF\xBB\xBF---\r\ntitle: x\r\n").unwrap(),
+            decode(b"\xEF\xBB\xBF---\r\ntitle: x\r\n".to_vec()).unwrap(),
             "---\ntitle: x\n"
         );
-        let (offset, before) = decode(b"---\ntitle: \xff\n").unwrap_err();
+        let (offset, before) = decode(b"---\ntitle: \xff\n".to_vec()).unwrap_err();
         assert_eq!(line_col(&before, offset), (2, 8));
     }
 }

@@ -26,7 +26,7 @@ fn config() -> &'static Config {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let text = match decode(data) {
+    let text = match decode(data.to_vec()) {
         Ok(t) => t,
         Err((offset, before)) => {
             let _ = casebook::text::line_col(&before, offset);
