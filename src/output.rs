@@ -22,6 +22,29 @@ pub struct Staging {
     produced: Mutex<HashSet<String>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
+    /// What the output held when the build began, listed on a thread of its own
+    /// while the build runs, so commit knows what to delete without walking it then.
+    previous: Option<std::thread::JoinHandle<Vec<Existing>>>,
+}
+
+/// A file or folder of the previous output: (path relative to it, depth, whether a folder).
+type Existing = (String, usize, bool);
+
+fn list_output(target: &Path) -> Vec<Existing> {
+    walkdir::WalkDir::new(target)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .map(|entry| {
+            let rel = entry
+                .path()
+                .strip_prefix(target)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, entry.depth(), entry.file_type().is_dir())
+        })
+        .collect()
 }
 
 /// What a committed write did.
@@ -51,6 +74,10 @@ impl Staging {
             fs::remove_dir_all(&dir).map_err(io_error("remove", &dir))?;
         }
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        let previous = target.is_dir().then(|| {
+            let target = target.to_path_buf();
+            std::thread::spawn(move || list_output(&target))
+        });
         Ok(Staging {
             target: target.to_path_buf(),
             dir,
@@ -58,6 +85,7 @@ impl Staging {
             produced: Mutex::new(HashSet::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
+            previous,
         })
     }
 
@@ -122,31 +150,45 @@ impl Staging {
             }
             fs::rename(&from, &to).map_err(io_error("move into place", &to))?;
         }
-        let produced = self.produced.lock().map(|p| p.clone()).unwrap_or_default();
+        let produced = self
+            .produced
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let previous = match self.previous.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(list)) => list,
+            _ => list_output(&self.target),
+        };
         let mut removed = 0;
         let mut dirs = Vec::new();
-        for entry in walkdir::WalkDir::new(&self.target)
-            .min_depth(1)
-            .into_iter()
-            .filter_map(|e| e.ok())
-        {
-            let rel = entry
-                .path()
-                .strip_prefix(&self.target)
-                .unwrap_or(entry.path())
-                .to_string_lossy()
-                .replace('\\', "/");
-            if entry.file_type().is_dir() {
-                dirs.push((entry.depth(), entry.into_path()));
-            } else if !produced.contains(&rel) {
-                fs::remove_file(entry.path()).map_err(io_error("remove", entry.path()))?;
+        for (rel, depth, is_dir) in previous {
+            if is_dir {
+                dirs.push((depth, rel));
+                continue;
+            }
+            let path = self.target.join(&rel);
+            if !produced.contains(&rel)
+                // A staged move may have put a folder where this file was.
+                && fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir())
+            {
+                fs::remove_file(&path).map_err(io_error("remove", &path))?;
                 removed += 1;
             }
         }
-        // Folders left empty by removed pages go too, deepest first.
+        // Folders left empty by removed pages go too, deepest first; a folder
+        // holding a produced file is not empty and is not tried.
+        let holding: HashSet<&str> = produced
+            .iter()
+            .flat_map(|f| {
+                std::iter::successors(f.rsplit_once('/').map(|(d, _)| d), |d| {
+                    d.rsplit_once('/').map(|(p, _)| p)
+                })
+            })
+            .collect();
+        dirs.retain(|(_, d)| !holding.contains(d.as_str()));
         dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
         for (_, d) in dirs {
-            let _ = fs::remove_dir(&d);
+            let _ = fs::remove_dir(self.target.join(d));
         }
         let _ = fs::remove_dir_all(&self.dir);
         self.committed = true;
