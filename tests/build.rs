@@ -309,6 +309,11 @@ fn removed_studies_disappear_and_unchanged_files_keep_their_timestamps() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let report = site.build_ok();
     assert!(!site.exists("case-studies/temp/index.html"));
+    assert!(
+        !site.public().join("case-studies/temp").exists(),
+        "the emptied folder goes too"
+    );
+    assert!(site.public().join("case-studies").is_dir());
     assert_eq!(
         fs::metadata(site.public().join("style.css"))
             .unwrap()
