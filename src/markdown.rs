@@ -473,10 +473,13 @@ pub fn normalise(path: &Path) -> Option<PathBuf> {
 /// Only tokens in attribute values (`="casebook:link:N`) are touched: pulldown-cmark
 /// escapes `"` in text, so an author's prose can never be mistaken for one.
 pub fn resolve_links(html: &str, mut resolve: impl FnMut(usize) -> Option<String>) -> String {
-    let marker = format!("=\"{TOKEN}");
+    static MARKER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"=\"casebook:link:"));
+    debug_assert_eq!(MARKER.needle(), format!("=\"{TOKEN}").as_bytes());
+    let marker = MARKER.needle();
     let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
-    while let Some(i) = rest.find(&marker) {
+    while let Some(i) = MARKER.find(rest.as_bytes()) {
         out.push_str(&rest[..i + 2]);
         let after = &rest[i + marker.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();

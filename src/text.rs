@@ -34,17 +34,28 @@ pub fn humanise(slug: &str) -> String {
 /// Escapes text for HTML and XML content and attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    escape_html_into(&mut out, s);
     out
+}
+
+/// Appends `s` to `out`, escaped as [`escape_html`] does. Clean runs are copied
+/// whole; the five escaped characters are ASCII, so never inside a multi-byte one.
+pub fn escape_html_into(out: &mut String, s: &str) {
+    let mut clean = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[clean..i]);
+        out.push_str(entity);
+        clean = i + 1;
+    }
+    out.push_str(&s[clean..]);
 }
 
 #[cfg(test)]
@@ -63,6 +74,15 @@ mod tests {
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 3), (2, 1));
         assert_eq!(line_col(t, 7), (2, 4));
+    }
+
+    #[test]
+    fn escapes_the_five_html_characters_and_nothing_else() {
+        assert_eq!(
+            escape_html("a<b>&\"c\" 'd' é→"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &#39;d&#39; é→"
+        );
+        assert_eq!(escape_html(""), "");
     }
 
     #[test]
