@@ -228,10 +228,7 @@ impl Session {
             let changed: HashSet<usize> = (0..site.bodies.len())
                 .filter(|&i| site.bodies[i] != last.site.bodies[i])
                 .collect();
-            let feeds: Vec<(String, String)> = export::feed_specs(&site)
-                .iter()
-                .map(|spec| (spec.route.clone(), export::atom_feed(&site, spec)))
-                .collect();
+            let feeds = export::atom_feeds(&site);
             for (rel, text) in &feeds {
                 sink.put(rel, text.as_bytes())?;
             }
@@ -483,8 +480,10 @@ fn render_snippets(
     (0..studies)
         .into_par_iter()
         .map(|i| {
-            let ctx = tera::Context::from_value(serde_json::json!({ "item": contexts.card(i) }))
-                .map_err(|e| snippet_error("card.html", &e))?;
+            let item = [("item".to_owned(), contexts.card(i))];
+            let ctx =
+                tera::Context::from_value(serde_json::Value::Object(item.into_iter().collect()))
+                    .map_err(|e| snippet_error("card.html", &e))?;
             let render = |name: &str| {
                 templates
                     .tera
@@ -527,35 +526,32 @@ fn write_pages(
     sink: &dyn Sink,
     chosen: impl Fn(&PagePlan) -> bool + Sync,
 ) -> Result<()> {
+    // Each worker keeps one Tera context holding what every page shares (`site`);
+    // a page's own keys are moved in for its render and taken out after it.
+    let shared = || tera::Context::from_value(contexts.shared());
     let failures: Vec<Result<()>> = plans
         .par_iter()
         .filter(|p| chosen(p))
-        .map(|plan| {
+        .map_init(shared, |ctx, plan| {
+            let ctx = ctx.as_mut().map_err(|e| template_error(plan, e))?;
+            let own = contexts.context(plan);
+            let keys: Vec<String> = own.keys().cloned().collect();
+            ctx.extend(
+                tera::Context::from_value(serde_json::Value::Object(own))
+                    .map_err(|e| template_error(plan, &e))?,
+            );
+            let html = templates.tera.render(plan.template, ctx);
+            for k in &keys {
+                ctx.remove(k);
+            }
             sink.put(
                 &route_file(&plan.route),
-                render_page(templates, contexts, plan)?.as_bytes(),
+                html.map_err(|e| template_error(plan, &e))?.as_bytes(),
             )
         })
         .filter(Result::is_err)
         .collect();
     report_failures(failures)
-}
-
-/// Renders one page through its template.
-pub fn render_page(templates: &Templates, contexts: &Contexts, plan: &PagePlan) -> Result<String> {
-    render_value(templates, plan, contexts.context(plan))
-}
-
-fn render_value(
-    templates: &Templates,
-    plan: &PagePlan,
-    value: serde_json::Value,
-) -> Result<String> {
-    let ctx = tera::Context::from_value(value).map_err(|e| template_error(plan, &e))?;
-    templates
-        .tera
-        .render(plan.template, &ctx)
-        .map_err(|e| template_error(plan, &e))
 }
 
 fn snippet_error(template: &str, e: &tera::Error) -> Error {
@@ -815,10 +811,7 @@ fn extra_files(site: &Site, plans: &[PagePlan], with_search: bool) -> Vec<(Strin
 
 /// Feeds, sitemaps, robots.txt, the replication exports and the syntax stylesheet.
 fn exports(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = export::feed_specs(site)
-        .par_iter()
-        .map(|spec| (spec.route.clone(), export::atom_feed(site, spec)))
-        .collect();
+    let mut files = export::atom_feeds(site);
     let lastmod: HashMap<&str, String> = site
         .studies
         .iter()

@@ -290,12 +290,18 @@ impl<'a> Contexts<'a> {
         }
     }
 
-    /// The context for one page.
-    pub fn context(&self, plan: &PagePlan) -> Value {
+    /// What every page's context holds: `site`.
+    pub fn shared(&self) -> Value {
+        Value::Object(self.base.clone())
+    }
+
+    /// The context of one page, apart from [`Contexts::shared`]: `meta`, `chrome`
+    /// and what its template shows.
+    pub fn context(&self, plan: &PagePlan) -> Map<String, Value> {
         let site = self.site;
         let c = &site.config;
         let ix = &site.indexes;
-        let mut ctx = self.base.clone();
+        let mut ctx = Map::new();
         let mut meta = Meta {
             url: c.url(&plan.route),
             permalink: c.permalink(&plan.route),
@@ -669,7 +675,7 @@ impl<'a> Contexts<'a> {
                 .cloned()
                 .unwrap_or(Value::Null),
         );
-        Value::Object(ctx)
+        ctx
     }
 
     /// `page` on a study's own page: its card and everything else the page shows.

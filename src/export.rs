@@ -2,6 +2,7 @@
 //! escaping and formats are guaranteed: Atom feeds, the sitemap, robots.txt,
 //! and the replication CSV and JSON of SPEC §4.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -54,8 +55,34 @@ pub fn feed_specs(site: &Site) -> Vec<FeedSpec<'_>> {
     specs
 }
 
-/// An Atom (RFC 4287) feed with absolute links, summaries and full content.
-pub fn atom_feed(site: &Site, spec: &FeedSpec) -> String {
+/// Every feed, as (route, XML), built in parallel. A study in several feeds
+/// has its content absolutised and escaped once.
+pub fn atom_feeds(site: &Site) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    let specs = feed_specs(site);
+    let mut shown: Vec<usize> = specs
+        .iter()
+        .flat_map(|spec| spec.studies.iter().copied().take(FEED_ENTRIES))
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let c = &site.config;
+    let contents: HashMap<usize, String> = shown
+        .into_par_iter()
+        .map(|i| {
+            let html = absolutise(&site.bodies[i].html, &c.base_path, &c.base_url);
+            (i, escape_html(&html))
+        })
+        .collect();
+    specs
+        .par_iter()
+        .map(|spec| (spec.route.clone(), atom_feed(site, spec, &contents)))
+        .collect()
+}
+
+/// An Atom (RFC 4287) feed with absolute links, summaries and full content;
+/// `contents` holds each entry's escaped, absolutised HTML.
+fn atom_feed(site: &Site, spec: &FeedSpec, contents: &HashMap<usize, String>) -> String {
     let c = &site.config;
     let entries: Vec<usize> = spec.studies.iter().copied().take(FEED_ENTRIES).collect();
     let updated = entries
@@ -133,11 +160,10 @@ pub fn atom_feed(site: &Site, spec: &FeedSpec) -> String {
         if !s.summary.is_empty() {
             let _ = writeln!(x, "    <summary>{}</summary>", escape_html(&s.summary));
         }
-        let html = absolutise(&site.bodies[i].html, &c.base_path, &c.base_url);
         let _ = writeln!(
             x,
             "    <content type=\"html\">{}</content>",
-            escape_html(&html)
+            contents.get(&i).map_or("", String::as_str)
         );
         let _ = writeln!(x, "  </entry>");
     }
@@ -147,11 +173,23 @@ pub fn atom_feed(site: &Site, spec: &FeedSpec) -> String {
 
 /// Rewrites root-relative `href`/`src` under the base path to absolute URLs, for feeds.
 pub fn absolutise(html: &str, base_path: &str, base_url: &str) -> String {
-    html.replace(
-        &format!("href=\"{base_path}"),
-        &format!("href=\"{base_url}"),
-    )
-    .replace(&format!("src=\"{base_path}"), &format!("src=\"{base_url}"))
+    let needle = format!("=\"{base_path}");
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let mut out = String::with_capacity(html.len() + 1024);
+    let mut done = 0;
+    for at in finder.find_iter(html.as_bytes()) {
+        let before = &html[..at];
+        let attribute = before
+            .strip_suffix("href")
+            .or_else(|| before.strip_suffix("src"));
+        if attribute.is_some_and(|b| b.ends_with(|c: char| c.is_ascii_whitespace())) {
+            out.push_str(&html[done..at + 2]);
+            out.push_str(base_url);
+            done = at + needle.len();
+        }
+    }
+    out.push_str(&html[done..]);
+    out
 }
 
 /// The sitemap files: `sitemap.xml` alone, or an index over `sitemap-N.xml` files past 50,000 URLs.
@@ -324,10 +362,14 @@ mod tests {
     #[test]
     fn absolutise_only_touches_internal_urls() {
         let html =
-            "<a href=\"/sub/x/\">x</a><img src=\"/sub/i.png\"><a href=\"https://o.org/\">o</a>";
+            "<a href=\"/sub/x/\">x</a><img src=\"/sub/i.png\"><a href=\"https://o.org/\">o</a> data=\"/sub/\" /sub/";
         assert_eq!(
             absolutise(html, "/sub/", "https://e.org/sub/"),
-            "<a href=\"https://e.org/sub/x/\">x</a><img src=\"https://e.org/sub/i.png\"><a href=\"https://o.org/\">o</a>"
+            "<a href=\"https://e.org/sub/x/\">x</a><img src=\"https://e.org/sub/i.png\"><a href=\"https://o.org/\">o</a> data=\"/sub/\" /sub/"
+        );
+        assert_eq!(
+            absolutise("<a href=\"/x/\">", "/", "https://e.org/"),
+            "<a href=\"https://e.org/x/\">"
         );
     }
 }
