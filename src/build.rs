@@ -85,7 +85,7 @@ pub struct Session {
     page_cache: bool,
     reads: crate::source::ReadCache,
     parsed: HashMap<u64, Result<Study, Vec<Diagnostic>>>,
-    resolved: HashMap<u64, (String, Vec<Diagnostic>)>,
+    resolved: ResolvedCache,
     last: Option<LastRender>,
 }
 
@@ -123,6 +123,9 @@ impl Sink for Discard {
         Ok(())
     }
 }
+
+/// Resolved bodies by key: the final HTML and the problems found resolving it.
+type ResolvedCache = HashMap<u64, (Arc<str>, Vec<Diagnostic>)>;
 
 /// What rendering the pages leaves for a later `serve` render: contexts, snippets, chrome.
 type PagesDone<'a> = (
@@ -342,7 +345,7 @@ impl Session {
         // Validation depends on the file and on site.toml's vocabularies, nothing else.
         let config_key =
             crate::source::hash_text(&serde_json::to_string(&config).unwrap_or_default());
-        let parse_key = |f: &crate::source::SourceFile| {
+        let parse_key = |f: &Arc<crate::source::SourceFile>| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (f.hash, &f.rel, config_key).hash(&mut h);
             h.finish()
@@ -412,7 +415,7 @@ impl Session {
         let mut studies = studies;
         if !self.page_cache {
             for s in &mut studies {
-                s.body = String::new();
+                s.body = Arc::from("");
             }
         }
         let indexes = build_indexes(&config, &studies);
@@ -450,7 +453,7 @@ impl Session {
 
 fn body_key(s: &Study, allow_html: bool) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (s.body.as_str(), s.rel.parent(), allow_html).hash(&mut h);
+    (&*s.body, s.rel.parent(), allow_html).hash(&mut h);
     h.finish()
 }
 
@@ -590,7 +593,7 @@ fn resolve_bodies(
     drafts: &HashSet<PathBuf>,
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
-    cache: Option<&mut HashMap<u64, (String, Vec<Diagnostic>)>>,
+    cache: Option<&mut ResolvedCache>,
 ) -> Vec<Body> {
     // A body's links resolve the same way while its own render, its place in the
     // file, and every route, draft and heading set are unchanged.
@@ -620,7 +623,7 @@ fn resolve_bodies(
         .enumerate()
         .map(|(i, s)| (s.rel.as_path(), i))
         .collect();
-    let results: Vec<(String, Vec<Diagnostic>)> = studies
+    let results: Vec<(Arc<str>, Vec<Diagnostic>)> = studies
         .par_iter()
         .zip(&rendered)
         .zip(&keys)
@@ -687,7 +690,7 @@ fn resolve_bodies(
                     },
                 }
             });
-            (html, problems)
+            (Arc::from(html), problems)
         })
         .collect();
     if let Some(cache) = cache {
@@ -704,22 +707,15 @@ fn resolve_bodies(
         }
         htmls.push(html);
     }
-    // Keep the headings and text, not the token HTML: when nothing else holds the
-    // render (a one-shot build), it is moved rather than copied, and freed here.
+    // Keep the headings and text (shared with the render), not the token HTML.
     rendered
-        .into_par_iter()
+        .iter()
         .zip(htmls)
-        .map(|(r, html)| {
-            let (toc, text) = match Arc::try_unwrap(r) {
-                Ok(r) => (r.toc, r.text),
-                Err(r) => (r.toc.clone(), r.text.clone()),
-            };
-            Body {
-                words: text.split_whitespace().count(),
-                html,
-                toc,
-                text,
-            }
+        .map(|(r, html)| Body {
+            html,
+            words: r.words,
+            toc: Arc::clone(&r.toc),
+            text: Arc::clone(&r.text),
         })
         .collect()
 }

@@ -418,7 +418,7 @@ mod tests {
             sdgs: vec![],
             reviewed: None,
             route: format!("{}/{slug}/", kind.section()),
-            body: String::new(),
+            body: std::sync::Arc::from(""),
             body_line: 1,
             positions: BTreeMap::new(),
         }

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
@@ -81,11 +82,13 @@ pub struct Rendered {
     /// Every id a link may target on this page (headings, footnotes).
     pub anchors: HashSet<String>,
     /// `##` and `###` headings.
-    pub toc: Vec<Heading>,
+    pub toc: Arc<[Heading]>,
     /// Errors and warnings found while rendering.
     pub problems: Vec<BodyProblem>,
-    /// Plain text of the body, for search and word counts.
-    pub text: String,
+    /// Plain text of the body, for search.
+    pub text: Arc<str>,
+    /// Words in `text`, for reading time.
+    pub words: usize,
     /// Whether any code block was highlighted.
     pub has_code: bool,
     /// Hash of `anchors`, so link resolution can tell when a target's headings changed.
@@ -113,6 +116,8 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
         (line, col)
     };
     let mut out = Rendered::default();
+    let mut text = String::new();
+    let mut toc = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut ids = IdAllocator::default();
     let mut footnotes: BTreeMap<String, usize> = BTreeMap::new();
@@ -128,7 +133,7 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
                 Event::Text(t) => buf.push_str(&t),
                 Event::End(TagEnd::CodeBlock) => {
                     events.push(Event::Html(highlight_block(lang, buf).into()));
-                    out.text.push_str(buf);
+                    text.push_str(buf);
                     out.has_code = true;
                     code = None;
                 }
@@ -250,11 +255,9 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
                 if let Some((_, alt)) = image_alt.as_mut() {
                     alt.push_str(t);
                 }
-                out.text.push_str(t);
+                text.push_str(t);
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) => {
-                out.text.push(' ')
-            }
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) => text.push(' '),
             _ => {}
         }
         match event {
@@ -263,20 +266,20 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
             }
             Event::End(TagEnd::Heading(level)) => {
                 let (_, _, inner) = heading.take().unwrap_or((0, level, Vec::new()));
-                let text: String = inner
+                let heading_text: String = inner
                     .iter()
                     .filter_map(|e| match e {
                         Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
                         _ => None,
                     })
                     .collect();
-                let id = ids.allocate(&text);
+                let id = ids.allocate(&heading_text);
                 out.anchors.insert(id.clone());
                 if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
-                    out.toc.push(Heading {
+                    toc.push(Heading {
                         level: level as u8,
                         id: id.clone(),
-                        text: text.trim().to_owned(),
+                        text: heading_text.trim().to_owned(),
                     });
                 }
                 events.push(Event::Start(Tag::Heading {
@@ -297,6 +300,9 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     out.html = html;
+    out.words = text.split_whitespace().count();
+    out.text = Arc::from(text);
+    out.toc = Arc::from(toc);
     let mut anchors: Vec<&String> = out.anchors.iter().collect();
     anchors.sort();
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -243,9 +244,9 @@ pub struct Study {
     pub reviewed: Option<Date>,
     /// The route, e.g. `case-studies/x/`.
     pub route: String,
-    /// The Markdown body.
+    /// The Markdown body, shared with the caches of `serve`.
     #[serde(skip)]
-    pub body: String,
+    pub body: Arc<str>,
     /// File line on which the body starts.
     #[serde(skip)]
     pub body_line: usize,
@@ -697,7 +698,7 @@ pub fn parse_study(file: &SourceFile, config: &Config) -> Result<Study, Vec<Diag
         sdgs: Vec::new(),
         reviewed: None,
         route: String::new(),
-        body: fm.body.to_owned(),
+        body: Arc::from(fm.body),
         body_line: fm.body_line,
         positions: BTreeMap::new(),
     };

@@ -1,6 +1,8 @@
 //! What one build knows once content is loaded: the config, the published
 //! studies with their rendered bodies, and the indexes over them.
 
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::index::Indexes;
 use crate::markdown::Heading;
@@ -10,13 +12,13 @@ use crate::model::Study;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Body {
     /// Final HTML.
-    pub html: String,
+    pub html: Arc<str>,
     /// Word count, for reading time.
     pub words: usize,
     /// `##`/`###` headings for the table of contents.
-    pub toc: Vec<Heading>,
+    pub toc: Arc<[Heading]>,
     /// Plain text, for the search index.
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 impl Body {

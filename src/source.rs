@@ -4,6 +4,7 @@
 use std::fs;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -48,7 +49,7 @@ pub fn is_content_file(path: &Path) -> bool {
 
 /// Reads every content file under `root/content`, sorted by path.
 /// Problems (unreadable, too large, not UTF-8, symlink loops or escapes) are returned beside the files.
-pub fn load_sources(root: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+pub fn load_sources(root: &Path) -> (Vec<Arc<SourceFile>>, Vec<Diagnostic>) {
     load(root, None)
 }
 
@@ -58,7 +59,8 @@ type Stamp = (Option<std::time::SystemTime>, u64);
 /// Files read by an earlier run, by path, with the modification time and length they had.
 #[derive(Default)]
 pub struct ReadCache {
-    files: std::collections::HashMap<PathBuf, (Option<std::time::SystemTime>, u64, SourceFile)>,
+    files:
+        std::collections::HashMap<PathBuf, (Option<std::time::SystemTime>, u64, Arc<SourceFile>)>,
 }
 
 /// Like [`load_sources`], but a file whose modification time and length are
@@ -67,11 +69,11 @@ pub struct ReadCache {
 pub fn load_sources_cached(
     root: &Path,
     cache: &mut ReadCache,
-) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+) -> (Vec<Arc<SourceFile>>, Vec<Diagnostic>) {
     load(root, Some(cache))
 }
 
-fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<Arc<SourceFile>>, Vec<Diagnostic>) {
     let content = root.join("content");
     let mut diags = Vec::new();
     if !content.is_dir() {
@@ -132,7 +134,8 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<SourceFile>, Vec<Dia
         }
     }
     let old = cache.as_deref().map(|c| &c.files);
-    let results: Vec<(Result<SourceFile, Diagnostic>, Option<Stamp>)> = paths
+    type Read = (Result<Arc<SourceFile>, Diagnostic>, Option<Stamp>);
+    let results: Vec<Read> = paths
         .par_iter()
         .map(|(p, linked)| {
             let meta = match fs::metadata(p) {
@@ -149,12 +152,12 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<SourceFile>, Vec<Dia
             let stamp = (meta.modified().ok(), meta.len());
             if let Some((mtime, len, file)) = old.and_then(|o| o.get(p)) {
                 if stamp == (*mtime, *len) && mtime.is_some() {
-                    return (Ok(file.clone()), Some(stamp));
+                    return (Ok(Arc::clone(file)), Some(stamp));
                 }
             }
             let escape_root = linked.then_some(canonical_root.as_path());
             (
-                read_source(root, escape_root, &content, p, meta.len()),
+                read_source(root, escape_root, &content, p, meta.len()).map(Arc::new),
                 Some(stamp),
             )
         })
@@ -165,7 +168,7 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<SourceFile>, Vec<Dia
         match r {
             Ok(f) => {
                 if let (Some((mtime, len)), true) = (stamp, cache.is_some()) {
-                    next.insert(path, (mtime, len, f.clone()));
+                    next.insert(path, (mtime, len, Arc::clone(&f)));
                 }
                 files.push(f);
             }
