@@ -84,8 +84,10 @@ pub struct Session {
     cache: HashMap<u64, Arc<Rendered>>,
     page_cache: bool,
     reads: crate::source::ReadCache,
-    parsed: HashMap<u64, Result<Study, Vec<Diagnostic>>>,
+    parsed: HashMap<u64, Result<Arc<Study>, Vec<Diagnostic>>>,
     resolved: ResolvedCache,
+    /// The parsed templates of the last render, reused while their sources are unchanged.
+    templates: Option<Arc<Templates>>,
     last: Option<LastRender>,
 }
 
@@ -154,6 +156,7 @@ impl Session {
             reads: crate::source::ReadCache::default(),
             parsed: HashMap::new(),
             resolved: HashMap::new(),
+            templates: None,
             last: None,
         }
     }
@@ -195,7 +198,11 @@ impl Session {
         let mut timer = Timer(Vec::new(), Instant::now());
         let (site, warnings) = self.load(&mut timer)?;
         let paths = SitePaths::new(&self.opts.root);
-        let templates = load_templates(&paths, &site.config).map_err(Error::Content)?;
+        let templates = load_templates(&paths, &site.config, self.templates.as_ref())
+            .map_err(Error::Content)?;
+        if self.page_cache {
+            self.templates = Some(Arc::clone(&templates));
+        }
         let template_key = templates.fingerprint;
         timer.lap("templates");
         let plans = plan_pages(&site);
@@ -222,7 +229,7 @@ impl Session {
                     .studies
                     .par_iter()
                     .zip(&l.site.studies)
-                    .all(|(a, b)| a.same_metadata(b))
+                    .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_metadata(b))
         });
         if fast {
             let last = self.last.as_ref().expect("checked above");
@@ -231,7 +238,7 @@ impl Session {
             let changed: HashSet<usize> = (0..site.bodies.len())
                 .filter(|&i| site.bodies[i] != last.site.bodies[i])
                 .collect();
-            let feeds = export::atom_feeds(&site);
+            let feeds = export::atom_feeds(&site, Some(&changed));
             for (rel, text) in &feeds {
                 sink.put(rel, text.as_bytes())?;
             }
@@ -343,8 +350,8 @@ impl Session {
         };
         timer.lap("read");
         // Validation depends on the file and on site.toml's vocabularies, nothing else.
-        let config_key =
-            crate::source::hash_text(&serde_json::to_string(&config).unwrap_or_default());
+        let config_json = serde_json::to_string(&config).unwrap_or_default();
+        let config_key = crate::source::hash_text(&config_json);
         let parse_key = |f: &Arc<crate::source::SourceFile>| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (f.hash, &f.rel, config_key).hash(&mut h);
@@ -355,7 +362,7 @@ impl Session {
             .par_iter()
             .map(|f| match previous.get(&parse_key(f)) {
                 Some(r) => r.clone(),
-                None => parse_study(f, &config),
+                None => parse_study(f, &config).map(Arc::new),
             })
             .collect();
         if self.page_cache {
@@ -382,7 +389,7 @@ impl Session {
             .filter(|s| s.draft && !self.opts.drafts)
             .map(|s| s.rel.clone())
             .collect();
-        let studies: Vec<Study> = all
+        let studies: Vec<Arc<Study>> = all
             .into_iter()
             .filter(|s| !drafts.contains(&s.rel))
             .collect();
@@ -415,10 +422,26 @@ impl Session {
         let mut studies = studies;
         if !self.page_cache {
             for s in &mut studies {
-                s.body = Arc::from("");
+                if let Some(s) = Arc::get_mut(s) {
+                    s.body = Arc::from("");
+                }
             }
         }
-        let indexes = build_indexes(&config, &studies);
+        // Indexes read only site.toml and front matter: while neither changed
+        // (an edit to a body), `serve` keeps the last ones.
+        let unchanged = self.last.as_ref().filter(|l| {
+            self.page_cache
+                && l.site.studies.len() == studies.len()
+                && serde_json::to_string(&l.site.config).is_ok_and(|c| c == config_json)
+                && studies
+                    .par_iter()
+                    .zip(&l.site.studies)
+                    .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_metadata(b))
+        });
+        let indexes = match unchanged {
+            Some(last) => Arc::clone(&last.site.indexes),
+            None => Arc::new(build_indexes(&config, &studies)),
+        };
         timer.lap("indexes");
         let site = Site {
             config,
@@ -431,7 +454,7 @@ impl Session {
         Ok((site, warnings))
     }
 
-    fn render_bodies(&mut self, studies: &[Study], allow_html: bool) -> Vec<Arc<Rendered>> {
+    fn render_bodies(&mut self, studies: &[Arc<Study>], allow_html: bool) -> Vec<Arc<Rendered>> {
         let keys: Vec<u64> = studies.iter().map(|s| body_key(s, allow_html)).collect();
         let cache = &self.cache;
         let rendered: Vec<Arc<Rendered>> = studies
@@ -453,7 +476,8 @@ impl Session {
 
 fn body_key(s: &Study, allow_html: bool) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&*s.body, s.rel.parent(), allow_html).hash(&mut h);
+    // The same file text has the same body.
+    (s.hash, s.rel.parent(), allow_html).hash(&mut h);
     h.finish()
 }
 
@@ -588,7 +612,7 @@ fn template_error(plan: &PagePlan, e: &tera::Error) -> Error {
 /// Resolves each body's link tokens against the published routes, reporting missing files and anchors.
 fn resolve_bodies(
     config: &Config,
-    studies: &[Study],
+    studies: &[Arc<Study>],
     rendered: Vec<Arc<Rendered>>,
     drafts: &HashSet<PathBuf>,
     diags: &mut Vec<Diagnostic>,
@@ -807,7 +831,7 @@ fn extra_files(site: &Site, plans: &[PagePlan], with_search: bool) -> Vec<(Strin
 
 /// Feeds, sitemaps, robots.txt, the replication exports and the syntax stylesheet.
 fn exports(site: &Site, plans: &[PagePlan]) -> Vec<(String, String)> {
-    let mut files = export::atom_feeds(site);
+    let mut files = export::atom_feeds(site, None);
     let lastmod: HashMap<&str, String> = site
         .studies
         .iter()

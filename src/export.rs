@@ -2,7 +2,7 @@
 //! escaping and formats are guaranteed: Atom feeds, the sitemap, robots.txt,
 //! and the replication CSV and JSON of SPEC §4.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -55,11 +55,20 @@ pub fn feed_specs(site: &Site) -> Vec<FeedSpec<'_>> {
     specs
 }
 
-/// Every feed, as (route, XML), built in parallel. A study in several feeds
-/// has its content absolutised and escaped once.
-pub fn atom_feeds(site: &Site) -> Vec<(String, String)> {
+/// Every feed, or with `touching` only those showing one of those studies, as
+/// (route, XML), built in parallel. A study in several feeds has its content
+/// absolutised and escaped once.
+pub fn atom_feeds(site: &Site, touching: Option<&HashSet<usize>>) -> Vec<(String, String)> {
     use rayon::prelude::*;
-    let specs = feed_specs(site);
+    let mut specs = feed_specs(site);
+    if let Some(touching) = touching {
+        specs.retain(|spec| {
+            spec.studies
+                .iter()
+                .take(FEED_ENTRIES)
+                .any(|i| touching.contains(i))
+        });
+    }
     let mut shown: Vec<usize> = specs
         .iter()
         .flat_map(|spec| spec.studies.iter().copied().take(FEED_ENTRIES))

@@ -3,6 +3,7 @@
 //! and so never stale.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::date::Date;
@@ -116,7 +117,7 @@ fn newest_key(s: &Study) -> (std::cmp::Reverse<Option<Date>>, &str) {
 }
 
 /// Builds every index from the studies that will be published.
-pub fn build_indexes(config: &Config, studies: &[Study]) -> Indexes {
+pub fn build_indexes(config: &Config, studies: &[Arc<Study>]) -> Indexes {
     let city_pos: BTreeMap<&str, usize> = config
         .cities
         .iter()
@@ -367,7 +368,7 @@ pub fn build_indexes(config: &Config, studies: &[Study]) -> Indexes {
     }
 }
 
-fn slug_ref(studies: &[Study], i: usize) -> &str {
+fn slug_ref(studies: &[Arc<Study>], i: usize) -> &str {
     studies[i]
         .practice
         .as_deref()
@@ -418,7 +419,7 @@ mod tests {
             sdgs: vec![],
             reviewed: None,
             route: format!("{}/{slug}/", kind.section()),
-            body: std::sync::Arc::from(""),
+            body: Arc::from(""),
             body_line: 1,
             positions: BTreeMap::new(),
         }
@@ -453,6 +454,7 @@ mod tests {
             ),
             case("a", "2019-01-01", "heat", "valencia", Stage::Pilot, None),
         ];
+        let studies: Vec<Arc<Study>> = studies.into_iter().map(Arc::new).collect();
         let ix = build_indexes(&config(), &studies);
         let p = &ix.practices[0];
         assert_eq!(p.name, "Heat");
@@ -487,6 +489,7 @@ mod tests {
                 None,
             ),
         ];
+        let studies: Vec<Arc<Study>> = studies.into_iter().map(Arc::new).collect();
         let ix = build_indexes(&config(), &studies);
         assert_eq!(ix.practices[0].name, "Heat Compact");
         assert_eq!(ix.practices[0].origin.as_deref(), Some("edinburgh"));

@@ -1078,7 +1078,7 @@ pub fn route_for(kind: Kind, rel: &std::path::Path, slug: &str) -> String {
 }
 
 /// Rules that span files: one playbook per practice; challenge practices must exist.
-pub fn check_corpus(studies: &[Study]) -> Vec<Diagnostic> {
+pub fn check_corpus(studies: &[Arc<Study>]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut playbooks: BTreeMap<&str, &Study> = BTreeMap::new();
     for s in studies.iter().filter(|s| s.kind == Kind::Playbook) {

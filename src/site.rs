@@ -39,9 +39,9 @@ pub struct Site {
     /// site.toml, with any `--base-url` applied.
     pub config: Config,
     /// Published studies and pages, sorted by source path.
-    pub studies: Vec<Study>,
+    pub studies: Vec<Arc<Study>>,
     /// `bodies[i]` belongs to `studies[i]`.
     pub bodies: Vec<Body>,
     /// Cross-city indexes.
-    pub indexes: Indexes,
+    pub indexes: Arc<Indexes>,
 }

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tera::Tera;
 use walkdir::WalkDir;
@@ -45,7 +46,12 @@ pub struct Templates {
 }
 
 /// Loads the theme's templates with the site's overrides; every broken template is reported.
-pub fn load_templates(paths: &SitePaths, config: &Config) -> Result<Templates, Vec<Diagnostic>> {
+/// `previous`, when its sources are byte-identical, is reused rather than parsed again.
+pub fn load_templates(
+    paths: &SitePaths,
+    config: &Config,
+    previous: Option<&Arc<Templates>>,
+) -> Result<Arc<Templates>, Vec<Diagnostic>> {
     let mut sources: Vec<TemplateSource> = DEFAULT_TEMPLATES
         .iter()
         .map(|(name, bytes)| TemplateSource {
@@ -87,6 +93,9 @@ pub fn load_templates(paths: &SitePaths, config: &Config) -> Result<Templates, V
         }
         h.finish()
     };
+    if let Some(previous) = previous.filter(|p| p.fingerprint == fingerprint && diags.is_empty()) {
+        return Ok(Arc::clone(previous));
+    }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".htm", ".xml", ".svg"]);
     // Tera's default also escapes `/`, which bloats every URL for no safety gain.
@@ -110,7 +119,7 @@ pub fn load_templates(paths: &SitePaths, config: &Config) -> Result<Templates, V
         ));
     }
     if diags.is_empty() {
-        Ok(Templates { tera, fingerprint })
+        Ok(Arc::new(Templates { tera, fingerprint }))
     } else {
         Err(diags)
     }
