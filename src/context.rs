@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::index::{Edge, Indexes};
@@ -50,6 +51,8 @@ struct Refs {
     practices: Vec<Value>,
     /// Practice summaries, each built the first time a page asks for it.
     summaries: Vec<OnceLock<Value>>,
+    /// The replication map's cities, drawn the first time a page needs a map.
+    map: OnceLock<Option<svg::MapLayout>>,
 }
 
 impl Refs {
@@ -94,6 +97,7 @@ impl Refs {
                 .map(|p| obj! {"slug" => p.slug.as_str(), "name" => p.name.as_str(), "url" => c.url(&p.route())})
                 .collect(),
             summaries: ix.practices.iter().map(|_| OnceLock::new()).collect(),
+            map: OnceLock::new(),
         }
     }
 }
@@ -255,6 +259,15 @@ impl<'a> Contexts<'a> {
         Value::Array(studies.iter().map(|&i| self.snippet(i)).collect())
     }
 
+    /// The replication map with these arrows; empty when no city has coordinates.
+    fn map(&self, edges: &[Edge], title: &str) -> String {
+        self.refs
+            .map
+            .get_or_init(|| svg::MapLayout::new(&self.site.config))
+            .as_ref()
+            .map_or_else(String::new, |m| m.render(edges, title))
+    }
+
     fn city_ref(&self, key: &str) -> Value {
         self.refs
             .cities
@@ -337,9 +350,7 @@ impl<'a> Contexts<'a> {
                 set("theme_counts", self.theme_summaries());
                 set(
                     "map_svg",
-                    Value::String(svg::replication_map(
-                        c,
-                        ix,
+                    Value::String(self.map(
                         &ix.edges,
                         "Replication map: practices carried from city to city",
                     )),
@@ -375,9 +386,7 @@ impl<'a> Contexts<'a> {
                     if s.kind == Kind::Playbook {
                         set(
                             "map_svg",
-                            Value::String(svg::replication_map(
-                                c,
-                                ix,
+                            Value::String(self.map(
                                 &practice_edges(ix, pi),
                                 &format!("Where {} has been taken up", p.name),
                             )),
@@ -430,9 +439,7 @@ impl<'a> Contexts<'a> {
                 set("cities", self.city_summaries());
                 set(
                     "map_svg",
-                    Value::String(svg::replication_map(
-                        c,
-                        ix,
+                    Value::String(self.map(
                         &ix.edges,
                         "Map of the network's cities and the practices carried between them",
                     )),
@@ -579,12 +586,9 @@ impl<'a> Contexts<'a> {
                 set("challenges", self.snippets_of(&p.challenges));
                 set(
                     "map_svg",
-                    Value::String(svg::replication_map(
-                        c,
-                        ix,
-                        &edges,
-                        &format!("Map: where {} has been taken up", p.name),
-                    )),
+                    Value::String(
+                        self.map(&edges, &format!("Map: where {} has been taken up", p.name)),
+                    ),
                 );
                 set("timeline_svg", Value::String(svg::timeline(site, p)));
             }
@@ -1082,69 +1086,155 @@ fn outcome_totals(site: &Site, cases: &[usize]) -> Value {
     )
 }
 
-/// schema.org `Article` for a study, safe to put inside `<script>`.
+/// schema.org `Article` for a study, safe to put inside `<script>`. Fields are
+/// declared in sorted order, so the text is the same as a sorted JSON object's.
 fn json_ld(site: &Site, s: &Study) -> String {
-    let c = &site.config;
-    let place = |key: &str| match c.city(key) {
-        Some(city) => {
-            let mut v = obj! {
-                "@type" => "City",
-                "name" => city.name.as_str(),
-                "containedInPlace" => obj! {"@type" => "Country", "name" => city.country.as_str()},
-            };
-            if let (Some(lat), Some(lon)) = (city.lat, city.lon) {
-                v["geo"] =
-                    obj! {"@type" => "GeoCoordinates", "latitude" => lat, "longitude" => lon};
-            }
-            v
+    #[derive(Serialize)]
+    struct Article<'a> {
+        #[serde(rename = "@context")]
+        context: &'static str,
+        #[serde(rename = "@type")]
+        kind: &'static str,
+        about: Vec<Typed<'a>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        author: Vec<Typed<'a>>,
+        #[serde(rename = "dateModified", skip_serializing_if = "Option::is_none")]
+        date_modified: Option<String>,
+        #[serde(rename = "datePublished", skip_serializing_if = "Option::is_none")]
+        date_published: Option<String>,
+        #[serde(skip_serializing_if = "str::is_empty")]
+        description: &'a str,
+        genre: &'static str,
+        headline: &'a str,
+        #[serde(rename = "inLanguage")]
+        in_language: &'a str,
+        #[serde(rename = "mainEntityOfPage")]
+        main_entity_of_page: &'a str,
+        publisher: Publisher<'a>,
+        #[serde(rename = "spatialCoverage", skip_serializing_if = "Option::is_none")]
+        spatial_coverage: Option<OneOrMany<Place<'a>>>,
+        url: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Typed<'a> {
+        #[serde(rename = "@type")]
+        kind: &'static str,
+        name: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Publisher<'a> {
+        #[serde(rename = "@type")]
+        kind: &'static str,
+        name: &'a str,
+        url: &'a str,
+    }
+    #[derive(Serialize, PartialEq)]
+    struct Place<'a> {
+        #[serde(rename = "@type")]
+        kind: &'static str,
+        #[serde(rename = "containedInPlace", skip_serializing_if = "Option::is_none")]
+        contained_in_place: Option<Country<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        geo: Option<Geo>,
+        name: &'a str,
+    }
+    #[derive(Serialize, PartialEq)]
+    struct Country<'a> {
+        #[serde(rename = "@type")]
+        kind: &'static str,
+        name: &'a str,
+    }
+    #[derive(Serialize, PartialEq)]
+    struct Geo {
+        #[serde(rename = "@type")]
+        kind: &'static str,
+        latitude: f64,
+        longitude: f64,
+    }
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        One(T),
+        Many(Vec<T>),
+    }
+
+    fn place<'a>(c: &'a crate::config::Config, key: &'a str) -> Place<'a> {
+        match c.city(key) {
+            Some(city) => Place {
+                kind: "City",
+                contained_in_place: Some(Country {
+                    kind: "Country",
+                    name: &city.country,
+                }),
+                geo: match (city.lat, city.lon) {
+                    (Some(latitude), Some(longitude)) => Some(Geo {
+                        kind: "GeoCoordinates",
+                        latitude,
+                        longitude,
+                    }),
+                    _ => None,
+                },
+                name: &city.name,
+            },
+            None => Place {
+                kind: "Place",
+                contained_in_place: None,
+                geo: None,
+                name: key,
+            },
         }
-        None => obj! {"@type" => "Place", "name" => key},
-    };
-    let mut places: Vec<Value> = s
+    }
+
+    let c = &site.config;
+    let mut places: Vec<Place> = s
         .city
         .iter()
         .chain(&s.cities)
         .chain(&s.origin)
-        .map(|k| place(k))
+        .map(|k| place(c, k))
         .collect();
     places.dedup();
-    let mut v = obj! {
-        "@context" => "https://schema.org",
-        "@type" => "Article",
-        "headline" => s.title.as_str(),
-        "url" => c.permalink(&s.route),
-        "mainEntityOfPage" => c.permalink(&s.route),
-        "inLanguage" => c.language.as_str(),
-        "publisher" => obj! {"@type" => "Organization", "name" => c.title.as_str(), "url" => c.base_url.as_str()},
-        "about" => s.themes.iter().map(|t| obj! {"@type" => "Thing", "name" => c.theme(t).map_or(t.as_str(), |x| x.name.as_str())}).collect::<Vec<_>>(),
-        "genre" => s.kind.label(),
+    let permalink = c.permalink(&s.route);
+    let article = Article {
+        context: "https://schema.org",
+        kind: "Article",
+        about: s
+            .themes
+            .iter()
+            .map(|t| Typed {
+                kind: "Thing",
+                name: c.theme(t).map_or(t.as_str(), |x| x.name.as_str()),
+            })
+            .collect(),
+        author: s
+            .authors
+            .iter()
+            .map(|a| Typed {
+                kind: "Person",
+                name: a,
+            })
+            .collect(),
+        date_modified: s.last_modified().map(|d| d.to_string()),
+        date_published: s.date.map(|d| d.to_string()),
+        description: &s.summary,
+        genre: s.kind.label(),
+        headline: &s.title,
+        in_language: &c.language,
+        main_entity_of_page: &permalink,
+        publisher: Publisher {
+            kind: "Organization",
+            name: &c.title,
+            url: &c.base_url,
+        },
+        spatial_coverage: match places.len() {
+            0 => None,
+            1 => places.pop().map(OneOrMany::One),
+            _ => Some(OneOrMany::Many(places)),
+        },
+        url: &permalink,
     };
-    if !s.summary.is_empty() {
-        v["description"] = s.summary.as_str().into();
-    }
-    if let Some(d) = s.date {
-        v["datePublished"] = d.to_string().into();
-    }
-    if let Some(d) = s.last_modified() {
-        v["dateModified"] = d.to_string().into();
-    }
-    if !places.is_empty() {
-        v["spatialCoverage"] = if places.len() == 1 {
-            places.remove(0)
-        } else {
-            Value::Array(places)
-        };
-    }
-    if !s.authors.is_empty() {
-        v["author"] = Value::Array(
-            s.authors
-                .iter()
-                .map(|a| obj! {"@type" => "Person", "name" => a.as_str()})
-                .collect(),
-        );
-    }
+    let text = serde_json::to_string(&article).expect("plain data serialises");
     // Inside <script>, `<` could open `</script>` or `<!--`; JSON allows escaping it.
-    let text = v.to_string();
     let mut out = String::with_capacity(text.len() + 16);
     for ch in text.chars() {
         match ch {
