@@ -142,6 +142,8 @@ impl<'a> Contexts<'a> {
                 "base_url" => c.base_url.as_str(),
                 "base_path" => c.base_path.as_str(),
                 "language" => c.language.as_str(),
+                // Open Graph writes `en_GB` for the `en-GB` of `<html lang>`.
+                "locale" => c.language.replace('-', "_"),
                 "nav" => nav,
                 "about_url" => about,
                 "home_url" => c.url(""),
