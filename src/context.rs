@@ -474,7 +474,7 @@ impl<'a> Contexts<'a> {
                             .iter()
                             .map(|(p, from, case)| {
                                 obj! {
-                                    "practice" => self.practice_summary(*p),
+                                    "practice" => self.refs.practices[*p].clone(),
                                     "from" => self.city_ref_opt(from.as_deref()),
                                     "case" => self.card(*case),
                                 }
@@ -1238,13 +1238,18 @@ fn json_ld(site: &Site, s: &Study) -> String {
     let text = serde_json::to_string(&article).expect("plain data serialises");
     // Inside <script>, `<` could open `</script>` or `<!--`; JSON allows escaping it.
     let mut out = String::with_capacity(text.len() + 16);
-    for ch in text.chars() {
-        match ch {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            _ => out.push(ch),
-        }
+    let mut clean = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            _ => continue,
+        };
+        out.push_str(&text[clean..i]);
+        out.push_str(escaped);
+        clean = i + 1;
     }
+    out.push_str(&text[clean..]);
     out
 }
