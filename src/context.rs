@@ -1238,18 +1238,11 @@ fn json_ld(site: &Site, s: &Study) -> String {
     let text = serde_json::to_string(&article).expect("plain data serialises");
     // Inside <script>, `<` could open `</script>` or `<!--`; JSON allows escaping it.
     let mut out = String::with_capacity(text.len() + 16);
-    let mut clean = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let escaped = match b {
-            b'<' => "\\u003c",
-            b'>' => "\\u003e",
-            b'&' => "\\u0026",
-            _ => continue,
-        };
-        out.push_str(&text[clean..i]);
-        out.push_str(escaped);
-        clean = i + 1;
-    }
-    out.push_str(&text[clean..]);
+    crate::text::replace_ascii_into(&mut out, &text, |b| match b {
+        b'<' => Some("\\u003c"),
+        b'>' => Some("\\u003e"),
+        b'&' => Some("\\u0026"),
+        _ => None,
+    });
     out
 }

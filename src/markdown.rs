@@ -300,7 +300,7 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     out.html = html;
-    out.words = count_words(&text);
+    out.words = crate::text::runs(&text, |c| !c.is_whitespace()).count();
     out.text = Arc::from(text);
     out.toc = Arc::from(toc);
     let mut anchors: Vec<&String> = out.anchors.iter().collect();
@@ -309,30 +309,6 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     std::hash::Hash::hash(&anchors, &mut h);
     out.anchors_key = std::hash::Hasher::finish(&h);
     out
-}
-
-/// `text.split_whitespace().count()`, classifying ASCII by byte.
-fn count_words(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let (mut words, mut in_word, mut i) = (0, false, 0);
-    while i < bytes.len() {
-        let (space, width) = match bytes[i] {
-            b if b.is_ascii() => (
-                matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r'),
-                1,
-            ),
-            _ => text[i..]
-                .chars()
-                .next()
-                .map_or((false, 1), |c| (c.is_whitespace(), c.len_utf8())),
-        };
-        if !space && !in_word {
-            words += 1;
-        }
-        in_word = !space;
-        i += width;
-    }
-    words
 }
 
 fn footnote_id(name: &str) -> String {
@@ -534,25 +510,6 @@ mod tests {
 
     fn render(md: &str) -> Rendered {
         render_markdown(md, Path::new("case-studies/a.md"), false)
-    }
-
-    #[test]
-    fn words_are_counted_as_split_whitespace_counts_them() {
-        for text in [
-            "",
-            " ",
-            "one",
-            " two  words ",
-            "tab\tand\nline",
-            "no\u{a0}break em\u{2003}space é",
-            "\u{b}x\u{c}y",
-        ] {
-            assert_eq!(
-                count_words(text),
-                text.split_whitespace().count(),
-                "{text:?}"
-            );
-        }
     }
 
     #[test]

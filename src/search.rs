@@ -46,42 +46,7 @@ struct Doc<'a> {
 
 /// Splits text into lowercase search terms (letters and digits), dropping stopwords.
 pub fn terms(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-    words(text).filter_map(term)
-}
-
-/// Runs of letters and digits; ASCII is classified by byte, anything else by `char`.
-fn words(text: &str) -> impl Iterator<Item = &str> + '_ {
-    let bytes = text.as_bytes();
-    let class = move |i: usize| -> (bool, usize) {
-        match bytes[i] {
-            b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
-            _ => text[i..]
-                .chars()
-                .next()
-                .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8())),
-        }
-    };
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        let start = loop {
-            if i >= bytes.len() {
-                return None;
-            }
-            let (word, width) = class(i);
-            if word {
-                break i;
-            }
-            i += width;
-        };
-        while i < bytes.len() {
-            let (word, width) = class(i);
-            if !word {
-                break;
-            }
-            i += width;
-        }
-        Some(&text[start..i])
-    })
+    crate::text::runs(text, char::is_alphanumeric).filter_map(term)
 }
 
 /// A word as a search term: two characters or more, lowercase, not a stopword.

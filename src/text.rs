@@ -38,24 +38,66 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Appends `s` to `out`, escaped as [`escape_html`] does. Clean runs are copied
-/// whole; the five escaped characters are ASCII, so never inside a multi-byte one.
+/// Appends `s` to `out`, escaped as [`escape_html`] does.
 pub fn escape_html_into(out: &mut String, s: &str) {
+    replace_ascii_into(out, s, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    });
+}
+
+/// Appends `s` to `out`, with each ASCII byte `with` maps replaced. Clean runs
+/// are copied whole; an ASCII byte is never part of a multi-byte character.
+pub fn replace_ascii_into(out: &mut String, s: &str, with: impl Fn(u8) -> Option<&'static str>) {
     let mut clean = 0;
     for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[clean..i]);
-        out.push_str(entity);
-        clean = i + 1;
+        if let Some(replacement) = with(b) {
+            out.push_str(&s[clean..i]);
+            out.push_str(replacement);
+            clean = i + 1;
+        }
     }
     out.push_str(&s[clean..]);
+}
+
+/// The maximal runs of characters `member` accepts, in order. ASCII is
+/// classified byte by byte; other characters are decoded.
+pub fn runs(text: &str, member: impl Fn(char) -> bool) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let class = move |i: usize| -> (bool, usize) {
+        match bytes[i] {
+            b if b.is_ascii() => (member(char::from(b)), 1),
+            _ => text[i..]
+                .chars()
+                .next()
+                .map_or((false, 1), |c| (member(c), c.len_utf8())),
+        }
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let start = loop {
+            if i >= bytes.len() {
+                return None;
+            }
+            let (inside, width) = class(i);
+            if inside {
+                break i;
+            }
+            i += width;
+        };
+        while i < bytes.len() {
+            let (inside, width) = class(i);
+            if !inside {
+                break;
+            }
+            i += width;
+        }
+        Some(&text[start..i])
+    })
 }
 
 #[cfg(test)]
@@ -83,6 +125,29 @@ mod tests {
             "a&lt;b&gt;&amp;&quot;c&quot; &#39;d&#39; é→"
         );
         assert_eq!(escape_html(""), "");
+    }
+
+    #[test]
+    fn runs_match_splitting_on_the_complement() {
+        for text in [
+            "",
+            "  ",
+            "a",
+            " two  words ",
+            "tab\tand\nline",
+            "no\u{a0}break em\u{2003}space é",
+            "x-y_z 2021",
+        ] {
+            let ours: Vec<&str> = runs(text, |c| !c.is_whitespace()).collect();
+            let std: Vec<&str> = text.split_whitespace().collect();
+            assert_eq!(ours, std, "{text:?}");
+            let ours: Vec<&str> = runs(text, char::is_alphanumeric).collect();
+            let std: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 
     #[test]
