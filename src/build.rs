@@ -129,12 +129,8 @@ impl Sink for Discard {
 /// Resolved bodies by key: the final HTML and the problems found resolving it.
 type ResolvedCache = HashMap<u64, (Arc<str>, Vec<Diagnostic>)>;
 
-/// What rendering the pages leaves for a later `serve` render: contexts, snippets, chrome.
-type PagesDone<'a> = (
-    Contexts<'a>,
-    Vec<(String, String)>,
-    Vec<(ChromeKey, String, String)>,
-);
+/// What rendering the pages leaves for a later `serve` render: snippets and chrome.
+type PagesDone = (Vec<(String, String)>, Vec<(ChromeKey, String, String)>);
 
 struct Timer(Vec<(&'static str, Duration)>, Instant);
 
@@ -299,17 +295,16 @@ impl Session {
                 let chrome = render_chrome(&templates, &contexts, &plans)?;
                 contexts.set_chrome(chrome.clone());
                 write_pages(&templates, &contexts, &plans, sink, |_| true)?;
-                Ok((contexts, snippets, chrome))
+                Ok((snippets, chrome))
             },
         );
         let (other_files, others_took) = others?;
-        let (contexts, snippets, chrome) = rendered?;
+        let (snippets, chrome) = rendered?;
         timer.lap("render pages (alongside the rest)");
         timer
             .0
             .push(("feeds, exports, search, static", others_took));
         let pages = plans.len();
-        drop(contexts);
         if serve {
             self.last = Some(LastRender {
                 env_key,
