@@ -72,6 +72,8 @@ pub struct Report {
     pub written: usize,
     /// Files unchanged since the previous build.
     pub unchanged: usize,
+    /// Files of the previous build no longer produced, deleted.
+    pub removed: usize,
     /// Warnings (never fatal for `build`).
     pub warnings: Vec<Diagnostic>,
     /// Wall time per stage.
@@ -179,6 +181,7 @@ impl Session {
         let stats = staging.commit()?;
         report.written = stats.written;
         report.unchanged = stats.unchanged;
+        report.removed = stats.removed;
         report.timings.push(("commit", started.elapsed()));
         Ok(report)
     }

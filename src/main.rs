@@ -146,8 +146,12 @@ fn main() -> ExitCode {
                             eprintln!("{:>24}: {:>8.1} ms", stage, d.as_secs_f64() * 1000.0);
                         }
                     }
+                    let removed = match report.removed {
+                        0 => String::new(),
+                        n => format!(", {n} removed"),
+                    };
                     println!(
-                        "built {} pages ({} files: {} written, {} unchanged) in {:.2} s into `{}`",
+                        "built {} pages ({} files: {} written, {} unchanged{removed}) in {:.2} s into `{}`",
                         report.pages,
                         report.files,
                         report.written,

@@ -322,10 +322,13 @@ fn removed_studies_disappear_and_unchanged_files_keep_their_timestamps() {
         style_time
     );
     assert!(report.unchanged > 0 && report.written > 0, "{report:?}");
+    // Its page, and what only it fed (its practice's page, a search shard).
+    assert!(report.removed >= 1, "removals are counted: {report:?}");
     let again = site.build_ok();
     assert_eq!(
-        again.written, 0,
-        "an unchanged site rewrites nothing: {again:?}"
+        (again.written, again.removed),
+        (0, 0),
+        "an unchanged site rewrites and removes nothing: {again:?}"
     );
 }
 
