@@ -31,6 +31,10 @@ fn study_pages_carry_canonical_open_graph_and_json_ld() {
         ["article"]
     );
     assert_eq!(
+        attrs(&doc, "meta[property='og:locale']", "content"),
+        ["en_GB"]
+    );
+    assert_eq!(
         attrs(&doc, "meta[name='twitter:card']", "content"),
         ["summary"]
     );
