@@ -195,7 +195,7 @@ impl Session {
     /// Pages whose template context is unchanged since this session's last render are not rendered again.
     pub fn render_into(&mut self, sink: &dyn Sink) -> Result<Report> {
         let mut timer = Timer(Vec::new(), Instant::now());
-        let (site, warnings) = self.load(&mut timer)?;
+        let (site, warnings, same_metadata) = self.load(&mut timer)?;
         let paths = SitePaths::new(&self.opts.root);
         let templates = load_templates(&paths, &site.config, self.templates.as_ref())
             .map_err(Error::Content)?;
@@ -220,16 +220,9 @@ impl Session {
         } else {
             0
         };
-        let fast = self.last.as_ref().is_some_and(|l| {
-            serve
-                && l.env_key == env_key
-                && l.site.studies.len() == site.studies.len()
-                && site
-                    .studies
-                    .par_iter()
-                    .zip(&l.site.studies)
-                    .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_metadata(b))
-        });
+        // `same_metadata`: site.toml and every study's front matter are as in the
+        // last render; with the same templates, drafts and static files, only bodies differ.
+        let fast = same_metadata && self.last.as_ref().is_some_and(|l| l.env_key == env_key);
         if fast {
             let last = self.last.as_ref().expect("checked above");
             // Only bodies changed: their pages and the feeds that embed them are all
@@ -334,7 +327,9 @@ impl Session {
         }
     }
 
-    fn load(&mut self, timer: &mut Timer) -> Result<(Site, Vec<Diagnostic>)> {
+    /// Loads and validates the site. The flag says whether site.toml and every
+    /// study's metadata equal those of `serve`'s last render (false in `build`).
+    fn load(&mut self, timer: &mut Timer) -> Result<(Site, Vec<Diagnostic>, bool)> {
         let root = self.opts.root.clone();
         let mut config = load_config(&root)?;
         if let Some(url) = &self.opts.base_url {
@@ -436,6 +431,7 @@ impl Session {
                     .zip(&l.site.studies)
                     .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_metadata(b))
         });
+        let same_metadata = unchanged.is_some();
         let indexes = match unchanged {
             Some(last) => Arc::clone(&last.site.indexes),
             None => Arc::new(build_indexes(&config, &studies)),
@@ -449,7 +445,7 @@ impl Session {
         };
         warnings.extend(content_warnings(&site, Date::today()));
         sort_diagnostics(&mut warnings);
-        Ok((site, warnings))
+        Ok((site, warnings, same_metadata))
     }
 
     fn render_bodies(&mut self, studies: &[Arc<Study>], allow_html: bool) -> Vec<Arc<Rendered>> {

@@ -16,7 +16,7 @@ pub const FEED_ENTRIES: usize = 50;
 pub const SITEMAP_MAX_URLS: usize = 50_000;
 
 /// One feed to write: its route, title, the page it describes, and the studies in it (newest first).
-pub struct FeedSpec<'a> {
+struct FeedSpec<'a> {
     /// Route of the feed file, e.g. `cities/london/atom.xml`.
     pub route: String,
     /// Feed title.
@@ -28,7 +28,7 @@ pub struct FeedSpec<'a> {
 }
 
 /// Every feed: the site's, then one per city and one per theme.
-pub fn feed_specs(site: &Site) -> Vec<FeedSpec<'_>> {
+fn feed_specs(site: &Site) -> Vec<FeedSpec<'_>> {
     let c = &site.config;
     let mut specs = vec![FeedSpec {
         route: "atom.xml".into(),
