@@ -549,11 +549,13 @@ fn write_pages(
 ) -> Result<()> {
     // Each worker keeps one Tera context holding what every page shares (`site`);
     // a page's own keys are moved in for its render and taken out after it.
-    let shared = || tera::Context::from_value(contexts.shared());
+    // Pages render into the worker's one buffer, as bytes: Tera's output is
+    // UTF-8 by construction and the sink takes bytes.
+    let shared = || (tera::Context::from_value(contexts.shared()), Vec::new());
     let failures: Vec<Result<()>> = plans
         .par_iter()
         .filter(|p| chosen(p))
-        .map_init(shared, |ctx, plan| {
+        .map_init(shared, |(ctx, buf), plan| {
             let ctx = ctx.as_mut().map_err(|e| template_error(plan, e))?;
             let own = contexts.context(plan);
             let keys: Vec<String> = own.keys().cloned().collect();
@@ -561,14 +563,13 @@ fn write_pages(
                 tera::Context::from_value(serde_json::Value::Object(own))
                     .map_err(|e| template_error(plan, &e))?,
             );
-            let html = templates.tera.render(plan.template, ctx);
+            buf.clear();
+            let rendered = templates.tera.render_to(plan.template, ctx, &mut *buf);
             for k in &keys {
                 ctx.remove(k);
             }
-            sink.put(
-                &route_file(&plan.route),
-                html.map_err(|e| template_error(plan, &e))?.as_bytes(),
-            )
+            rendered.map_err(|e| template_error(plan, &e))?;
+            sink.put(&route_file(&plan.route), buf)
         })
         .filter(Result::is_err)
         .collect();
