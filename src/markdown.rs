@@ -300,7 +300,7 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     out.html = html;
-    out.words = crate::text::runs(&text, |c| !c.is_whitespace()).count();
+    out.words = crate::text::count_words(&text);
     out.text = Arc::from(text);
     out.toc = Arc::from(toc);
     let mut anchors: Vec<&String> = out.anchors.iter().collect();

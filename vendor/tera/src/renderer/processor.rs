@@ -459,6 +459,26 @@ impl<'a> Processor<'a> {
         res
     }
 
+    /// Evaluates an operand of a truth test or an (in)equality. Escaping a plain
+    /// value or literal cannot change either (HTML escaping keeps emptiness and
+    /// is injective), so those are not escaped: `{% if map_svg %}` no longer
+    /// copies and escapes a whole SVG. Anything with filters or that renders
+    /// (macros, functions) is evaluated exactly as before.
+    fn eval_for_logic(&mut self, expr: &'a Expr) -> Result<Val<'a>> {
+        match expr.val {
+            ExprVal::Ident(_)
+            | ExprVal::String(_)
+            | ExprVal::Int(_)
+            | ExprVal::Float(_)
+            | ExprVal::Bool(_)
+                if expr.filters.is_empty() =>
+            {
+                self.safe_eval_expression(expr)
+            }
+            _ => self.eval_expression(expr),
+        }
+    }
+
     /// Evaluate a set tag and add the value to the right context
     fn eval_set(&mut self, set: &'a Set) -> Result<()> {
         let assigned_value = self.safe_eval_expression(&set.value)?;
@@ -603,8 +623,8 @@ impl<'a> Processor<'a> {
                         }
                     }
                     LogicOperator::Eq | LogicOperator::NotEq => {
-                        let mut lhs_val = self.eval_expression(lhs)?;
-                        let mut rhs_val = self.eval_expression(rhs)?;
+                        let mut lhs_val = self.eval_for_logic(lhs)?;
+                        let mut rhs_val = self.eval_for_logic(rhs)?;
 
                         // Monomorphize number vals.
                         if lhs_val.is_number() || rhs_val.is_number() {
@@ -631,7 +651,7 @@ impl<'a> Processor<'a> {
             }
             ExprVal::Ident(_) => {
                 let mut res = self
-                    .eval_expression(bool_expr)
+                    .eval_for_logic(bool_expr)
                     .unwrap_or(Cow::Owned(Value::Bool(false)))
                     .is_truthy();
                 if bool_expr.negated {
