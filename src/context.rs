@@ -7,7 +7,7 @@
 //! pieces many pages share — city, theme, stage and practice references,
 //! practice summaries, rendered cards — are built once per build and cloned.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -164,7 +164,7 @@ impl<'a> Contexts<'a> {
             base,
             refs: Refs::new(site),
             snippets: Vec::new(),
-            chrome: HashMap::new(),
+            chrome: HashMap::default(),
         }
     }
 

@@ -27,11 +27,6 @@ pub const DOC_CHUNK: usize = 64;
 pub const SHARD_BYTES: usize = 64 * 1024;
 /// Summaries in the index are cut to this many characters.
 const SUMMARY_CHARS: usize = 180;
-/// Words too common to help a search.
-const STOPWORDS: &[&str] = &[
-    "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it",
-    "its", "of", "on", "or", "that", "the", "their", "this", "to", "was", "were", "which", "with",
-];
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -44,28 +39,120 @@ struct Doc<'a> {
     y: Option<i32>,
 }
 
-/// Splits text into lowercase search terms (letters and digits), dropping stopwords.
+/// Splits text into lowercase search terms (runs of letters and digits, as
+/// `char::is_alphanumeric` says), dropping one-character words and stopwords.
+/// One pass over the bytes: ASCII is classified through a table, noting
+/// capitals on the way, and only other characters are decoded.
 pub fn terms(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-    crate::text::runs(text, char::is_alphanumeric).filter_map(term)
+    const SEPARATOR: u8 = 0;
+    const LOWER: u8 = 1;
+    const UPPER: u8 = 2;
+    const DECODE: u8 = 3;
+    const fn classes() -> [u8; 256] {
+        let mut t = [DECODE; 256];
+        let mut b = 0;
+        while b < 128 {
+            t[b] = match b as u8 {
+                b'a'..=b'z' | b'0'..=b'9' => LOWER,
+                b'A'..=b'Z' => UPPER,
+                _ => SEPARATOR,
+            };
+            b += 1;
+        }
+        t
+    }
+    static CLASS: [u8; 256] = classes();
+    let bytes = text.as_bytes();
+    // The class of the character at `i` and its width; other characters are
+    // LOWER or UPPER by Unicode, or SEPARATOR.
+    let class_at = move |i: usize| -> (u8, usize) {
+        match CLASS[usize::from(bytes[i])] {
+            DECODE => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                let class = if !c.is_alphanumeric() {
+                    SEPARATOR
+                } else if c.is_uppercase() {
+                    UPPER
+                } else {
+                    LOWER
+                };
+                (class, c.len_utf8())
+            }
+            ascii => (ascii, 1),
+        }
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || loop {
+        let start = loop {
+            if i >= bytes.len() {
+                return None;
+            }
+            let (class, width) = class_at(i);
+            if class != SEPARATOR {
+                break i;
+            }
+            i += width;
+        };
+        let mut upper = false;
+        while i < bytes.len() {
+            let (class, width) = class_at(i);
+            if class == SEPARATOR {
+                break;
+            }
+            upper |= class == UPPER;
+            i += width;
+        }
+        if let Some(t) = term(&text[start..i], upper) {
+            return Some(t);
+        }
+    })
 }
 
 /// A word as a search term: two characters or more, lowercase, not a stopword.
-fn term(w: &str) -> Option<Cow<'_, str>> {
+/// `upper`: the word has a capital letter.
+fn term(w: &str, upper: bool) -> Option<Cow<'_, str>> {
     if w.len() < 2 || (w.len() < 5 && w.chars().nth(1).is_none()) {
         return None;
     }
-    let t = if w.is_ascii() {
-        if w.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(w.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(w)
-        }
-    } else if w.chars().any(char::is_uppercase) {
-        Cow::Owned(w.to_lowercase())
-    } else {
-        Cow::Borrowed(w)
+    let t = match (upper, w.is_ascii()) {
+        (false, _) => Cow::Borrowed(w),
+        (true, true) => Cow::Owned(w.to_ascii_lowercase()),
+        (true, false) => Cow::Owned(w.to_lowercase()),
     };
-    (t.len() > 5 || !STOPWORDS.contains(&t.as_ref())).then_some(t)
+    (t.len() > 5 || !is_stopword(&t)).then_some(t)
+}
+
+/// Words too common to help a search.
+fn is_stopword(w: &str) -> bool {
+    matches!(
+        w,
+        "an" | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "by"
+            | "for"
+            | "from"
+            | "has"
+            | "have"
+            | "in"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "that"
+            | "the"
+            | "their"
+            | "this"
+            | "to"
+            | "was"
+            | "were"
+            | "which"
+            | "with"
+    )
 }
 
 /// Postings of one term: (document, score) pairs, documents ascending.
@@ -288,6 +375,10 @@ mod tests {
     fn terms_are_lowercase_words_without_stopwords() {
         let t: Vec<Cow<str>> = terms("The Heat-Pump Accelerator in München, 2021").collect();
         assert_eq!(t, ["heat", "pump", "accelerator", "münchen", "2021"]);
+        let t: Vec<Cow<str>> = terms("ÉCOLE Ökostrom x é Zürich's CO₂ 5G ½ ǅx").collect();
+        assert_eq!(t, ["école", "ökostrom", "zürich", "co₂", "5g", "ǅx"]);
+        assert_eq!(terms("").count(), 0);
+        assert_eq!(terms("—  ").count(), 0);
     }
 
     #[test]
