@@ -695,7 +695,7 @@ impl<'a> Contexts<'a> {
         let mut put = |k: &str, v: Value| {
             page.insert(k.to_owned(), v);
         };
-        put("content", (&*body.html).into());
+        put("content", body.html.as_str().into());
         let toc: Vec<Value> = if body.toc().iter().filter(|h| h.level == 2).count() >= 3 {
             body.toc()
                 .iter()

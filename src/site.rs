@@ -12,7 +12,7 @@ use crate::model::Study;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Body {
     /// Final HTML.
-    pub html: Arc<str>,
+    pub html: Arc<String>,
     /// Word count, for reading time.
     pub words: usize,
     /// `##`/`###` headings for the table of contents.

@@ -1,12 +1,14 @@
 //! Arbitrary bytes through everything a content file meets: decoding,
 //! front-matter splitting, YAML, validation, Markdown with link rewriting,
-//! and diagnostic rendering. Any panic is a bug.
+//! and diagnostic rendering. Any panic is a bug, as is the fast front-matter
+//! reader giving a value serde_yaml would not.
 #![no_main]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use casebook::config::{parse_config, Config};
+use casebook::front_matter::{parse_simple, parse_yaml_library};
 use casebook::markdown::{render_markdown, resolve_links};
 use casebook::model::parse_study;
 use casebook::source::{decode, SourceFile};
@@ -33,6 +35,17 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
+    // The fast front-matter reader never disagrees with serde_yaml, on the
+    // whole input or on the part between its fences.
+    let fenced = text
+        .strip_prefix("---\n")
+        .and_then(|t| t.split("\n---\n").next())
+        .map(|y| format!("{y}\n"));
+    for yaml in [Some(&text), fenced.as_ref()].into_iter().flatten() {
+        if let Some(fast) = parse_simple(yaml) {
+            assert_eq!(Ok(fast), parse_yaml_library(yaml), "{yaml:?}");
+        }
+    }
     let file = SourceFile {
         path: PathBuf::from("content/case-studies/fuzz.md"),
         rel: PathBuf::from("case-studies/fuzz.md"),
