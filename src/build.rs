@@ -354,10 +354,11 @@ impl Session {
             (f.hash, &f.rel, config_key).hash(&mut h);
             h.finish()
         };
-        let previous = &self.parsed;
+        // A one-shot build has no cache to look in, so computes no keys.
+        let previous = self.page_cache.then_some(&self.parsed);
         let parsed: Vec<_> = files
             .par_iter()
-            .map(|f| match previous.get(&parse_key(f)) {
+            .map(|f| match previous.and_then(|p| p.get(&parse_key(f))) {
                 Some(r) => r.clone(),
                 None => parse_study(f, &config).map(Arc::new),
             })
@@ -453,21 +454,19 @@ impl Session {
     }
 
     fn render_bodies(&mut self, studies: &[Arc<Study>], allow_html: bool) -> Vec<Arc<Rendered>> {
+        let render = |s: &Arc<Study>| Arc::new(render_markdown(&s.body, &s.rel, allow_html));
+        if !self.page_cache {
+            return studies.par_iter().map(render).collect();
+        }
         let keys: Vec<u64> = studies.iter().map(|s| body_key(s, allow_html)).collect();
         let cache = &self.cache;
         let rendered: Vec<Arc<Rendered>> = studies
             .par_iter()
             .zip(&keys)
-            .map(|(s, key)| match cache.get(key) {
-                Some(r) => Arc::clone(r),
-                None => Arc::new(render_markdown(&s.body, &s.rel, allow_html)),
-            })
+            .map(|(s, key)| cache.get(key).map_or_else(|| render(s), Arc::clone))
             .collect();
-        // Keep exactly what this build used, so the cache never outgrows the site;
-        // a one-shot build keeps nothing.
-        if self.page_cache {
-            self.cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
-        }
+        // Keep exactly what this build used, so the cache never outgrows the site.
+        self.cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
         rendered
     }
 }
@@ -619,29 +618,34 @@ fn resolve_bodies(
     cache: Option<&mut ResolvedCache>,
 ) -> Vec<Body> {
     // A body's links resolve the same way while its own render, its place in the
-    // file, and every route, draft and heading set are unchanged.
-    let env = {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&config.base_path, config.allow_html).hash(&mut h);
-        for (s, r) in studies.iter().zip(&rendered) {
-            (&s.rel, &s.route, r.anchors_key).hash(&mut h);
-        }
-        let mut d: Vec<&PathBuf> = drafts.iter().collect();
-        d.sort();
-        d.hash(&mut h);
-        h.finish()
-    };
-    let keys: Vec<u64> = studies
-        .iter()
-        .zip(&rendered)
-        .map(|(s, r)| {
+    // file, and every route, draft and heading set are unchanged. (Without a
+    // cache, as in a one-shot build, no keys are needed.)
+    let keys: Vec<u64> = if cache.is_some() {
+        let env = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            (env, &s.path, s.body_line, s.hash, r.anchors_key).hash(&mut h);
+            (&config.base_path, config.allow_html).hash(&mut h);
+            for (s, r) in studies.iter().zip(&rendered) {
+                (&s.rel, &s.route, r.anchors_key).hash(&mut h);
+            }
+            let mut d: Vec<&PathBuf> = drafts.iter().collect();
+            d.sort();
+            d.hash(&mut h);
             h.finish()
-        })
-        .collect();
+        };
+        studies
+            .iter()
+            .zip(&rendered)
+            .map(|(s, r)| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (env, &s.path, s.body_line, s.hash, r.anchors_key).hash(&mut h);
+                h.finish()
+            })
+            .collect()
+    } else {
+        vec![0; studies.len()]
+    };
     let previous = cache.as_deref();
-    let by_rel: HashMap<&Path, usize> = studies
+    let by_rel: rustc_hash::FxHashMap<&Path, usize> = studies
         .iter()
         .enumerate()
         .map(|(i, s)| (s.rel.as_path(), i))

@@ -105,14 +105,12 @@ fn options() -> Options {
 
 /// Renders a body. `rel` is the file's path relative to `content/`, for relative links.
 pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(body.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    // (0-based line, 1-based column) of a byte offset, for diagnostics.
     let pos = |offset: usize| -> (usize, usize) {
-        let line = line_starts.partition_point(|&s| s <= offset) - 1;
-        let col = body
-            .get(line_starts[line]..offset)
-            .map_or(1, |s| s.chars().count() + 1);
+        let before = &body.as_bytes()[..offset.min(body.len())];
+        let line = memchr::memchr_iter(b'\n', before).count();
+        let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        let col = body.get(start..offset).map_or(1, |s| s.chars().count() + 1);
         (line, col)
     };
     let mut out = Rendered::default();
