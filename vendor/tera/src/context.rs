@@ -357,6 +357,18 @@ pub fn dotted_pointer<'a>(value: &'a Value, pointer: &str) -> Option<&'a Value> 
         return Some(value);
     }
 
+    // Plain `a.b.c` paths, what templates almost always hold, split on dots;
+    // quotes, brackets, escapes and `~` go through the state machine below.
+    if !pointer.bytes().any(|b| matches!(b, b'"' | b'\'' | b'[' | b']' | b'\\' | b'~')) {
+        return pointer.split('.').filter(|t| !t.is_empty()).try_fold(value, |target, token| {
+            match target {
+                Value::Object(map) => map.get(token),
+                Value::Array(list) => parse_index(token).and_then(|x| list.get(x)),
+                _ => None,
+            }
+        });
+    }
+
     PointerMachina::new(pointer).try_fold(value, |target, token| {
         let token = if token.contains('~') {
             std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
