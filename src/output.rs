@@ -58,6 +58,36 @@ pub struct WriteStats {
     pub removed: usize,
 }
 
+/// Whether `path` is a regular file (not a link to one) holding exactly `bytes`.
+#[cfg(unix)]
+fn holds_exactly(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Open, fstat, one read, close: a rebuild compares every output, so the
+    // path is resolved once and a link is refused by the open itself.
+    let Ok(mut file) = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    else {
+        return false;
+    };
+    if !file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+    {
+        return false;
+    }
+    let mut old = vec![0; bytes.len()];
+    file.read_exact(&mut old).is_ok() && old == bytes
+}
+
+#[cfg(not(unix))]
+fn holds_exactly(path: &Path, bytes: &[u8]) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && fs::read(path).is_ok_and(|old| old == bytes)
+}
+
 impl Staging {
     /// Creates an empty staging folder beside `target`.
     pub fn create(target: &Path) -> Result<Staging> {
@@ -100,15 +130,9 @@ impl Staging {
         if let Ok(mut produced) = self.produced.lock() {
             produced.insert(rel.to_owned());
         }
-        let previous = self.target.join(&rel_path);
-        if let Ok(meta) = fs::symlink_metadata(&previous) {
-            if meta.is_file()
-                && meta.len() == bytes.len() as u64
-                && fs::read(&previous).is_ok_and(|old| old == bytes)
-            {
-                self.unchanged.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
+        if holds_exactly(&self.target.join(&rel_path), bytes) {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
         }
         let dest = self.dir.join(&rel_path);
         if let Some(parent) = dest.parent() {
@@ -350,5 +374,32 @@ mod tests {
             1,
             "no staging folders left behind"
         );
+    }
+
+    #[test]
+    fn only_a_regular_file_with_the_same_bytes_is_left_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        fs::create_dir_all(&target).unwrap();
+        fs::write(target.join("same.html"), "same").unwrap();
+        fs::write(target.join("longer.html"), "same!").unwrap();
+        fs::write(target.join("other.html"), "diff").unwrap();
+        fs::write(dir.path().join("elsewhere.html"), "link").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("elsewhere.html"), target.join("link.html"))
+            .unwrap();
+        let s = Staging::create(&target).unwrap();
+        for name in ["same.html", "longer.html", "other.html"] {
+            s.write(name, b"same").unwrap();
+        }
+        s.write("link.html", b"link").unwrap();
+        let stats = s.commit().unwrap();
+        assert_eq!(stats.unchanged, 1, "only same.html is unchanged");
+        assert_eq!(stats.written, 3);
+        for name in ["same.html", "longer.html", "other.html"] {
+            assert_eq!(fs::read_to_string(target.join(name)).unwrap(), "same");
+        }
+        let link = fs::symlink_metadata(target.join("link.html")).unwrap();
+        assert!(link.is_file(), "the link became a regular file");
     }
 }
