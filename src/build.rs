@@ -392,20 +392,48 @@ impl Session {
             .filter(|s| !drafts.contains(&s.rel))
             .collect();
 
-        let rendered = self.render_bodies(&studies, config.allow_html);
-        timer.lap("markdown");
+        // Markdown and links on one side, the indexes (site.toml and front
+        // matter only) on the other: the indexes' serial stretches run while
+        // the bodies keep the other core busy.
+        let page_cache = self.page_cache;
+        let last = self.last.as_ref();
+        let (body_cache, resolved_cache) = (&mut self.cache, &mut self.resolved);
         let mut warnings = Vec::new();
-        let cache = self.page_cache.then_some(&mut self.resolved);
-        let bodies = resolve_bodies(
-            &config,
-            &studies,
-            rendered,
-            &drafts,
-            &mut diags,
-            &mut warnings,
-            cache,
+        let (bodies, (indexes, same_metadata)) = rayon::join(
+            || {
+                let rendered = render_bodies(
+                    page_cache.then_some(body_cache),
+                    &studies,
+                    config.allow_html,
+                );
+                resolve_bodies(
+                    &config,
+                    &studies,
+                    rendered,
+                    &drafts,
+                    &mut diags,
+                    &mut warnings,
+                    page_cache.then_some(resolved_cache),
+                )
+            },
+            || {
+                // While neither changed (an edit to a body), `serve` keeps the last indexes.
+                let unchanged = last.filter(|l| {
+                    page_cache
+                        && l.site.studies.len() == studies.len()
+                        && serde_json::to_string(&l.site.config).is_ok_and(|c| c == config_json)
+                        && studies
+                            .par_iter()
+                            .zip(&l.site.studies)
+                            .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_metadata(b))
+                });
+                match unchanged {
+                    Some(last) => (Arc::clone(&last.site.indexes), true),
+                    None => (Arc::new(build_indexes(&config, &studies)), false),
+                }
+            },
         );
-        timer.lap("links");
+        timer.lap("markdown, links and indexes");
 
         let errors: Vec<Diagnostic> = diags
             .into_iter()
@@ -425,23 +453,6 @@ impl Session {
                 }
             }
         }
-        // Indexes read only site.toml and front matter: while neither changed
-        // (an edit to a body), `serve` keeps the last ones.
-        let unchanged = self.last.as_ref().filter(|l| {
-            self.page_cache
-                && l.site.studies.len() == studies.len()
-                && serde_json::to_string(&l.site.config).is_ok_and(|c| c == config_json)
-                && studies
-                    .par_iter()
-                    .zip(&l.site.studies)
-                    .all(|(a, b)| Arc::ptr_eq(a, b) || a.same_metadata(b))
-        });
-        let same_metadata = unchanged.is_some();
-        let indexes = match unchanged {
-            Some(last) => Arc::clone(&last.site.indexes),
-            None => Arc::new(build_indexes(&config, &studies)),
-        };
-        timer.lap("indexes");
         let site = Site {
             config,
             studies,
@@ -452,23 +463,29 @@ impl Session {
         sort_diagnostics(&mut warnings);
         Ok((site, warnings, same_metadata))
     }
+}
 
-    fn render_bodies(&mut self, studies: &[Arc<Study>], allow_html: bool) -> Vec<Arc<Rendered>> {
-        let render = |s: &Arc<Study>| Arc::new(render_markdown(&s.body, &s.rel, allow_html));
-        if !self.page_cache {
-            return studies.par_iter().map(render).collect();
-        }
-        let keys: Vec<u64> = studies.iter().map(|s| body_key(s, allow_html)).collect();
-        let cache = &self.cache;
-        let rendered: Vec<Arc<Rendered>> = studies
-            .par_iter()
-            .zip(&keys)
-            .map(|(s, key)| cache.get(key).map_or_else(|| render(s), Arc::clone))
-            .collect();
-        // Keep exactly what this build used, so the cache never outgrows the site.
-        self.cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
-        rendered
-    }
+/// Each study's body as HTML; with a cache (`serve`), bodies rendered by the
+/// last build are reused, and the cache is refilled with exactly this build's.
+fn render_bodies(
+    cache: Option<&mut HashMap<u64, Arc<Rendered>>>,
+    studies: &[Arc<Study>],
+    allow_html: bool,
+) -> Vec<Arc<Rendered>> {
+    let render = |s: &Arc<Study>| Arc::new(render_markdown(&s.body, &s.rel, allow_html));
+    let Some(cache) = cache else {
+        return studies.par_iter().map(render).collect();
+    };
+    let keys: Vec<u64> = studies.iter().map(|s| body_key(s, allow_html)).collect();
+    let previous = &*cache;
+    let rendered: Vec<Arc<Rendered>> = studies
+        .par_iter()
+        .zip(&keys)
+        .map(|(s, key)| previous.get(key).map_or_else(|| render(s), Arc::clone))
+        .collect();
+    // Keep exactly what this build used, so the cache never outgrows the site.
+    *cache = keys.into_iter().zip(rendered.iter().cloned()).collect();
+    rendered
 }
 
 fn body_key(s: &Study, allow_html: bool) -> u64 {
