@@ -195,15 +195,25 @@ impl Session {
     /// Pages whose template context is unchanged since this session's last render are not rendered again.
     pub fn render_into(&mut self, sink: &dyn Sink) -> Result<Report> {
         let mut timer = Timer(Vec::new(), Instant::now());
-        let (site, warnings, same_metadata) = self.load(&mut timer)?;
+        let mut config = load_config(&self.opts.root)?;
+        if let Some(url) = &self.opts.base_url {
+            config.set_base_url(url)?;
+        }
+        timer.lap("config");
         let paths = SitePaths::new(&self.opts.root);
-        let templates = load_templates(&paths, &site.config, self.templates.as_ref())
-            .map_err(Error::Content)?;
+        // Templates need only site.toml: they are parsed while the content loads.
+        let previous_templates = self.templates.clone();
+        let theme_config = config.clone();
+        let (loaded, templates) = rayon::join(
+            || self.load(config, &mut timer),
+            || load_templates(&paths, &theme_config, previous_templates.as_ref()),
+        );
+        let (site, warnings, same_metadata) = loaded?;
+        let templates = templates.map_err(Error::Content)?;
         if self.page_cache {
             self.templates = Some(Arc::clone(&templates));
         }
         let template_key = templates.fingerprint;
-        timer.lap("templates");
         let plans = plan_pages(&site);
         let statics = collect_static(&paths, &site.config)?;
         let serve = self.page_cache;
@@ -333,13 +343,8 @@ impl Session {
 
     /// Loads and validates the site. The flag says whether site.toml and every
     /// study's metadata equal those of `serve`'s last render (false in `build`).
-    fn load(&mut self, timer: &mut Timer) -> Result<(Site, Vec<Diagnostic>, bool)> {
+    fn load(&mut self, config: Config, timer: &mut Timer) -> Result<(Site, Vec<Diagnostic>, bool)> {
         let root = self.opts.root.clone();
-        let mut config = load_config(&root)?;
-        if let Some(url) = &self.opts.base_url {
-            config.set_base_url(url)?;
-        }
-        timer.lap("config");
         let (files, mut diags) = if self.page_cache {
             crate::source::load_sources_cached(&root, &mut self.reads)
         } else {
