@@ -86,7 +86,7 @@ pub struct Rendered {
     /// Errors and warnings found while rendering.
     pub problems: Vec<BodyProblem>,
     /// Plain text of the body, for search.
-    pub text: Arc<str>,
+    pub text: Arc<String>,
     /// Words in `text`, for reading time.
     pub words: usize,
     /// Whether any code block was highlighted.
@@ -114,7 +114,7 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
         (line, col)
     };
     let mut out = Rendered::default();
-    let mut text = String::new();
+    let mut text = String::with_capacity(body.len());
     let mut toc = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut ids = IdAllocator::default();
@@ -299,7 +299,7 @@ pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     out.html = html;
     out.words = crate::text::count_words(&text);
-    out.text = Arc::from(text);
+    out.text = Arc::new(text);
     out.toc = Arc::from(toc);
     let mut anchors: Vec<&String> = out.anchors.iter().collect();
     anchors.sort();

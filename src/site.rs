@@ -18,7 +18,7 @@ pub struct Body {
     /// `##`/`###` headings for the table of contents.
     pub toc: Arc<[Heading]>,
     /// Plain text, for the search index.
-    pub text: Arc<str>,
+    pub text: Arc<String>,
 }
 
 impl Body {
