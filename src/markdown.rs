@@ -6,6 +6,7 @@
 //! HTML policy, and leaves a token in place of every internal link;
 //! [`resolve_links`] is cheap and always runs, against the current routes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -480,21 +481,41 @@ pub fn resolve_links(html: &str, mut resolve: impl FnMut(usize) -> Option<String
     static MARKER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"=\"casebook:link:"));
     debug_assert_eq!(MARKER.needle(), format!("=\"{TOKEN}").as_bytes());
-    let marker = MARKER.needle();
-    let mut out = String::with_capacity(html.len() + 64);
-    let mut rest = html;
-    while let Some(i) = MARKER.find(rest.as_bytes()) {
-        out.push_str(&rest[..i + 2]);
-        let after = &rest[i + marker.len()..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        match after[..digits].parse::<usize>().ok().and_then(&mut resolve) {
-            Some(url) => out.push_str(&escape_url(&url)),
-            None if digits > 0 => out.push('#'),
-            None => out.push_str(TOKEN),
-        }
-        rest = &after[digits..];
+    // First the replacements, (token start, token end, text), so the result
+    // is allocated once at its exact size: bodies are most of a build's memory.
+    let mut swaps: Vec<(usize, usize, Cow<'static, str>)> = Vec::new();
+    let mut at = 0;
+    while let Some(i) = MARKER.find(&html.as_bytes()[at..]) {
+        let start = at + i + 2;
+        let number = start + TOKEN.len();
+        let digits = html[number..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let text = match html[number..number + digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(&mut resolve)
+        {
+            Some(url) => Cow::Owned(escape_url(&url)),
+            None if digits > 0 => Cow::Borrowed("#"),
+            None => Cow::Borrowed(TOKEN),
+        };
+        swaps.push((start, number + digits, text));
+        at = number + digits;
     }
-    out.push_str(rest);
+    let size = swaps.iter().fold(html.len(), |n, (start, end, text)| {
+        n - (end - start) + text.len()
+    });
+    let mut out = String::with_capacity(size);
+    let mut copied = 0;
+    for (start, end, text) in &swaps {
+        out.push_str(&html[copied..*start]);
+        out.push_str(text);
+        copied = *end;
+    }
+    out.push_str(&html[copied..]);
+    debug_assert_eq!(out.len(), size);
     out
 }
 
