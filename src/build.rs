@@ -574,15 +574,49 @@ fn write_pages(
 ) -> Result<()> {
     // Each worker keeps one Tera context holding what every page shares (`site`);
     // a page's own keys are moved in for its render and taken out after it.
+    // Study pages are taken grouped by practice, and the practice's summary
+    // stays in the worker's context while its pages follow one another.
     // Pages render into the worker's one buffer, as bytes: Tera's output is
     // UTF-8 by construction and the sink takes bytes.
-    let shared = || (tera::Context::from_value(contexts.shared()), Vec::new());
-    let failures: Vec<Result<()>> = plans
-        .par_iter()
+    let mut order: Vec<(Option<usize>, &PagePlan)> = plans
+        .iter()
         .filter(|p| chosen(p))
-        .map_init(shared, |(ctx, buf), plan| {
+        .map(|p| (contexts.page_practice(p), p))
+        .collect();
+    order.sort_by_key(|(practice, _)| *practice);
+    let shared = || {
+        (
+            tera::Context::from_value(contexts.shared()),
+            Vec::new(),
+            None,
+        )
+    };
+    let failures: Vec<Result<()>> = order
+        .par_iter()
+        .map_init(shared, |(ctx, buf, held), &(practice, plan)| {
             let ctx = ctx.as_mut().map_err(|e| template_error(plan, e))?;
+            if practice != *held {
+                match practice {
+                    Some(pi) => {
+                        let summary = [("practice".to_owned(), contexts.practice_summary(pi))];
+                        ctx.extend(
+                            tera::Context::from_value(serde_json::Value::Object(
+                                summary.into_iter().collect(),
+                            ))
+                            .map_err(|e| template_error(plan, &e))?,
+                        );
+                    }
+                    None => {
+                        ctx.remove("practice");
+                    }
+                }
+                *held = practice;
+            }
             let own = contexts.context(plan);
+            if own.contains_key("practice") {
+                // This page's own `practice` replaces the held one and goes after it.
+                *held = None;
+            }
             let keys: Vec<String> = own.keys().cloned().collect();
             ctx.extend(
                 tera::Context::from_value(serde_json::Value::Object(own))

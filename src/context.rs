@@ -381,8 +381,8 @@ impl<'a> Contexts<'a> {
                     meta.og_type = "article";
                 }
                 set("page", self.study_page(*i));
+                // `practice` (its summary) is added by the page renderer; see `page_practice`.
                 if let Some((pi, p)) = s.practice.as_deref().and_then(|slug| ix.practice(slug)) {
-                    set("practice", self.practice_summary(pi));
                     let others: Vec<usize> = p.cases.iter().copied().filter(|&j| j != *i).collect();
                     set("related", self.snippets_of(&others));
                     if s.kind == Kind::Playbook {
@@ -775,7 +775,23 @@ impl<'a> Contexts<'a> {
 
     /// A practice's name, links, themes, stage counts and the latest stage in
     /// each city; built once per build, on first use.
-    fn practice_summary(&self, pi: usize) -> Value {
+    /// The practice whose summary a study page shows as `practice`, which
+    /// [`Contexts::context`] leaves out: the page renderer groups study pages
+    /// by practice and keeps the summary in a worker's context across a group,
+    /// instead of copying it in for every page.
+    pub fn page_practice(&self, plan: &PagePlan) -> Option<usize> {
+        match plan.kind {
+            PageKind::Study(i) => self.site.studies[i]
+                .practice
+                .as_deref()
+                .and_then(|slug| self.site.indexes.practice(slug))
+                .map(|(pi, _)| pi),
+            _ => None,
+        }
+    }
+
+    /// Practice `pi` as the pages that show one see it (`practice`).
+    pub fn practice_summary(&self, pi: usize) -> Value {
         self.refs.summaries[pi]
             .get_or_init(|| {
                 let site = self.site;
