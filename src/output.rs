@@ -65,7 +65,7 @@ fn holds_exactly(path: &Path, bytes: &[u8]) -> bool {
     use std::os::unix::fs::OpenOptionsExt;
     // Open, fstat, one read, close: a rebuild compares every output, so the
     // path is resolved once and a link is refused by the open itself.
-    let Ok(mut file) = fs::OpenOptions::new()
+    let Ok(file) = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
@@ -78,8 +78,11 @@ fn holds_exactly(path: &Path, bytes: &[u8]) -> bool {
     {
         return false;
     }
-    let mut old = vec![0; bytes.len()];
-    file.read_exact(&mut old).is_ok() && old == bytes
+    // Read into spare capacity (no zeroing), up to the length fstat gave.
+    let mut old = Vec::with_capacity(bytes.len());
+    file.take(bytes.len() as u64)
+        .read_to_end(&mut old)
+        .is_ok_and(|_| old == bytes)
 }
 
 #[cfg(not(unix))]

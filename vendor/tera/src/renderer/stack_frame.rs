@@ -111,6 +111,9 @@ impl<'a> StackFrame<'a> {
 
     /// Finds a value in `frame_context`.
     pub fn find_value_in_frame(&self, key: &str) -> Option<Val<'a>> {
+        if self.context.is_empty() {
+            return None;
+        }
         if let Some(dot) = key.find('.') {
             if dot < key.len() + 1 {
                 if let Some(found_value) =
