@@ -482,20 +482,24 @@ fn is_date(s: &str) -> bool {
         })
 }
 
-/// The items of a one-line flow list, without its brackets.
-fn flow_list(inner: &str) -> Option<Value> {
+/// The comma-separated items of a one-line flow collection, without its
+/// brackets; `item` reads one and returns it with what follows it.
+fn flow_items<'a, T>(
+    inner: &'a str,
+    mut item: impl FnMut(&'a str) -> Option<(T, &'a str)>,
+) -> Option<Vec<T>> {
     let mut items = Vec::new();
     let mut rest = inner.trim_start_matches(' ');
     if rest.trim_end_matches(' ').is_empty() {
-        return Some(Value::List(items));
+        return Some(items);
     }
     loop {
-        let (item, after) = scalar(rest, true)?;
-        items.push(item);
+        let (value, after) = item(rest)?;
+        items.push(value);
         let after = after.trim_start_matches(' ');
         match after.strip_prefix(',') {
             Some(next) => rest = next.trim_start_matches(' '),
-            None if after.is_empty() => return Some(Value::List(items)),
+            None if after.is_empty() => return Some(items),
             None => return None,
         }
         if rest.is_empty() {
@@ -504,30 +508,23 @@ fn flow_list(inner: &str) -> Option<Value> {
     }
 }
 
+/// The items of a one-line flow list (`[a, "b"]`), without its brackets.
+fn flow_list(inner: &str) -> Option<Value> {
+    flow_items(inner, |s| scalar(s, true)).map(Value::List)
+}
+
 /// The entries of a one-line flow mapping (`{key: value, …}`), without its braces.
 fn flow_map(inner: &str) -> Option<Value> {
-    let mut entries: Vec<(String, Value)> = Vec::new();
-    let mut rest = inner.trim_start_matches(' ');
-    if rest.trim_end_matches(' ').is_empty() {
-        return Some(Value::Map(entries));
-    }
-    loop {
-        let (key, after) = rest.split_once(": ")?;
-        if !plain_key(key) || entries.iter().any(|(k, _)| k == key) {
-            return None;
-        }
+    let entries = flow_items(inner, |s| {
+        let (key, after) = s.split_once(": ")?;
         let (value, after) = scalar(after.trim_start_matches(' '), true)?;
-        entries.push((key.to_owned(), value));
-        let after = after.trim_start_matches(' ');
-        match after.strip_prefix(',') {
-            Some(next) => rest = next.trim_start_matches(' '),
-            None if after.is_empty() => return Some(Value::Map(entries)),
-            None => return None,
-        }
-        if rest.is_empty() {
-            return None;
-        }
-    }
+        plain_key(key).then(|| ((key.to_owned(), value), after))
+    })?;
+    let unique = entries
+        .iter()
+        .enumerate()
+        .all(|(i, (key, _))| entries[..i].iter().all(|(k, _)| k != key));
+    unique.then_some(Value::Map(entries))
 }
 
 /// A block list under a key (`- x` lines at one indentation), or null when

@@ -388,6 +388,20 @@ mod tests {
         assert!(terms("").is_empty());
         assert!(terms("—  ").is_empty());
         assert_eq!(terms("éa Éb aÉ"), ["éa", "éb", "aé"]);
+        // The same as splitting on everything else and lowercasing, by std.
+        for text in [
+            "no\u{a0}break em\u{2003}space é Ünïcode ΣΊΣΥΦΟΣ",
+            "x-y_z 2021 CO₂ ½ tab\tand\nline \u{1F600}emoji",
+            "The AND of It: a an ab",
+        ] {
+            let std: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 2)
+                .map(str::to_lowercase)
+                .filter(|w| !is_stopword(w))
+                .collect();
+            assert_eq!(terms(text), std, "{text:?}");
+        }
     }
 
     #[test]

@@ -118,42 +118,6 @@ pub fn count_words(text: &str) -> usize {
     words
 }
 
-/// The maximal runs of characters `member` accepts, in order. ASCII is
-/// classified byte by byte; other characters are decoded.
-pub fn runs(text: &str, member: impl Fn(char) -> bool) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let class = move |i: usize| -> (bool, usize) {
-        match bytes[i] {
-            b if b.is_ascii() => (member(char::from(b)), 1),
-            _ => text[i..]
-                .chars()
-                .next()
-                .map_or((false, 1), |c| (member(c), c.len_utf8())),
-        }
-    };
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        let start = loop {
-            if i >= bytes.len() {
-                return None;
-            }
-            let (inside, width) = class(i);
-            if inside {
-                break i;
-            }
-            i += width;
-        };
-        while i < bytes.len() {
-            let (inside, width) = class(i);
-            if !inside {
-                break;
-            }
-            i += width;
-        }
-        Some(&text[start..i])
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn runs_match_splitting_on_the_complement() {
+    fn word_counts_match_split_whitespace() {
         for text in [
             "",
             "  ",
@@ -200,12 +164,6 @@ mod tests {
                 text.split_whitespace().count(),
                 "{text:?}"
             );
-            let ours: Vec<&str> = runs(text, char::is_alphanumeric).collect();
-            let std: Vec<&str> = text
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect();
-            assert_eq!(ours, std, "{text:?}");
         }
     }
 
