@@ -355,12 +355,20 @@ mod tests {
         assert!(check_output_path(&root, &root.join("public/../content")).is_err());
     }
 
-    #[test]
-    fn failed_staging_leaves_target_alone_and_commit_swaps() {
+    /// A temporary folder holding `public/` with these files.
+    fn output_with(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("public");
         fs::create_dir_all(&target).unwrap();
-        fs::write(target.join("old.html"), "old").unwrap();
+        for (name, text) in files {
+            fs::write(target.join(name), text).unwrap();
+        }
+        (dir, target)
+    }
+
+    #[test]
+    fn failed_staging_leaves_target_alone_and_commit_swaps() {
+        let (dir, target) = output_with(&[("old.html", "old")]);
         {
             let s = Staging::create(&target).unwrap();
             s.write("new.html", b"new").unwrap();
@@ -381,12 +389,11 @@ mod tests {
 
     #[test]
     fn only_a_regular_file_with_the_same_bytes_is_left_unchanged() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("public");
-        fs::create_dir_all(&target).unwrap();
-        fs::write(target.join("same.html"), "same").unwrap();
-        fs::write(target.join("longer.html"), "same!").unwrap();
-        fs::write(target.join("other.html"), "diff").unwrap();
+        let (dir, target) = output_with(&[
+            ("same.html", "same"),
+            ("longer.html", "same!"),
+            ("other.html", "diff"),
+        ]);
         fs::write(dir.path().join("elsewhere.html"), "link").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path().join("elsewhere.html"), target.join("link.html"))
