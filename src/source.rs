@@ -100,6 +100,13 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<Arc<SourceFile>>, Ve
         .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()));
     for entry in walker {
         match entry {
+            // Under `follow_links`, walkdir marks the walk's root as linked
+            // whether or not it is; ask the file system for that one.
+            Ok(e) if e.file_type().is_dir() && e.depth() == 0 => {
+                if fs::symlink_metadata(e.path()).is_ok_and(|m| m.is_symlink()) {
+                    linked_dirs.push(e.into_path())
+                }
+            }
             Ok(e) if e.file_type().is_dir() && e.path_is_symlink() => {
                 linked_dirs.push(e.into_path())
             }
@@ -138,28 +145,22 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<Arc<SourceFile>>, Ve
     let results: Vec<Read> = paths
         .par_iter()
         .map(|(p, linked)| {
-            let meta = match fs::metadata(p) {
-                Ok(m) => m,
-                Err(e) => {
-                    let shown = display_path(root, p);
-                    let msg = format!("failed to read `{}`: {e}", shown.display());
-                    return (
-                        Err(Diagnostic::error("unreadable-file", shown, 0, 0, msg)),
-                        None,
-                    );
-                }
-            };
-            let stamp = (meta.modified().ok(), meta.len());
-            if let Some((mtime, len, file)) = old.and_then(|o| o.get(p)) {
-                if stamp == (*mtime, *len) && mtime.is_some() {
-                    return (Ok(Arc::clone(file)), Some(stamp));
+            if let Some(old) = old {
+                // `serve`: a stat decides whether the file read last time still stands.
+                if let Ok(meta) = fs::metadata(p) {
+                    let stamp = (meta.modified().ok(), meta.len());
+                    if let Some((mtime, len, file)) = old.get(p) {
+                        if stamp == (*mtime, *len) && mtime.is_some() {
+                            return (Ok(Arc::clone(file)), Some(stamp));
+                        }
+                    }
                 }
             }
             let escape_root = linked.then_some(canonical_root.as_path());
-            (
-                read_source(root, escape_root, &content, p, meta.len()).map(Arc::new),
-                Some(stamp),
-            )
+            match read_source(root, escape_root, &content, p) {
+                Ok((file, stamp)) => (Ok(Arc::new(file)), Some(stamp)),
+                Err(d) => (Err(d), None),
+            }
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
@@ -185,30 +186,44 @@ fn display_path(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
-/// Reads one file of `len` bytes. When it is reached through a symbolic link,
-/// `canonical_root` is the site root it must not leave.
+/// Reads one file, with the stamp (modified time, length) of what was read.
+/// When it is reached through a symbolic link, `canonical_root` is the site
+/// root it must not leave.
 fn read_source(
     root: &Path,
     canonical_root: Option<&Path>,
     content: &Path,
     path: &Path,
-    len: u64,
-) -> Result<SourceFile, Diagnostic> {
+) -> Result<(SourceFile, Stamp), Diagnostic> {
+    use std::io::Read;
     let shown = display_path(root, path);
     let fail = |code, msg: String| Diagnostic::error(code, shown.clone(), 0, 0, msg);
-    if let (Some(canonical_root), Ok(real)) = (canonical_root, fs::canonicalize(path)) {
-        if !real.starts_with(canonical_root) {
-            return Err(fail(
-                "symlink-outside-site",
-                format!(
-                    "`{}` is a symbolic link to `{}`, outside the site",
-                    shown.display(),
-                    real.display()
-                ),
-            )
-            .with_help("copy the file into `content/` instead of linking to it"));
+    if let Some(canonical_root) = canonical_root {
+        match fs::canonicalize(path) {
+            Ok(real) if !real.starts_with(canonical_root) => {
+                return Err(fail(
+                    "symlink-outside-site",
+                    format!(
+                        "`{}` is a symbolic link to `{}`, outside the site",
+                        shown.display(),
+                        real.display()
+                    ),
+                )
+                .with_help("copy the file into `content/` instead of linking to it"));
+            }
+            _ => {}
         }
     }
+    let unreadable = |e: std::io::Error| {
+        fail(
+            "unreadable-file",
+            format!("failed to read `{}`: {e}", shown.display()),
+        )
+    };
+    // Open, fstat, one read of the length fstat gave: the path is resolved once.
+    let file = fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    let len = meta.len();
     if len > MAX_FILE_BYTES {
         return Err(fail(
             "file-too-large",
@@ -220,12 +235,9 @@ fn read_source(
         )
         .with_help("split the study into smaller files, or move data and images to `static/`"));
     }
-    let bytes = fs::read(path).map_err(|e| {
-        fail(
-            "unreadable-file",
-            format!("failed to read `{}`: {e}", shown.display()),
-        )
-    })?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(len).read_to_end(&mut bytes).map_err(unreadable)?;
+    let stamp = (meta.modified().ok(), len);
     let text = decode(bytes).map_err(|(offset, text_before)| {
         let (line, col) = line_col(&text_before, offset);
         Diagnostic::error(
@@ -241,12 +253,13 @@ fn read_source(
         .with_help("save the file as UTF-8 in your editor (\"Save with encoding\" → UTF-8)")
     })?;
     let rel = path.strip_prefix(content).unwrap_or(path).to_path_buf();
-    Ok(SourceFile {
+    let file = SourceFile {
         hash: hash_text(&text),
         path: shown,
         rel,
         text,
-    })
+    };
+    Ok((file, stamp))
 }
 
 /// UTF-8 with an optional BOM; CRLF and lone CR become LF so lines count the same everywhere.

@@ -333,3 +333,24 @@ fn oversized_unreadable_and_looping_files_are_diagnostics() {
     assert!(codes.contains(&"symlink-loop"), "{codes:?}");
     assert!(codes.contains(&"symlink-outside-site"), "{codes:?}");
 }
+
+#[test]
+fn a_content_folder_linked_from_outside_the_site_is_refused_and_one_inside_is_read() {
+    let site = TestSite::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    common::copy_tree(&site.root().join("content"), elsewhere.path());
+    std::fs::remove_dir_all(site.root().join("content")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), site.root().join("content")).unwrap();
+    let errors = site.build_errors();
+    assert!(
+        errors.iter().all(|d| d.code == "symlink-outside-site"),
+        "{errors:?}"
+    );
+    assert!(!errors.is_empty());
+
+    std::fs::remove_file(site.root().join("content")).unwrap();
+    common::copy_tree(elsewhere.path(), &site.root().join("notes"));
+    std::os::unix::fs::symlink(site.root().join("notes"), site.root().join("content")).unwrap();
+    site.build_ok();
+    assert!(site.exists("case-studies/index.html"));
+}
