@@ -100,13 +100,6 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<Arc<SourceFile>>, Ve
         .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()));
     for entry in walker {
         match entry {
-            // Under `follow_links`, walkdir marks the walk's root as linked
-            // whether or not it is; ask the file system for that one.
-            Ok(e) if e.file_type().is_dir() && e.depth() == 0 => {
-                if fs::symlink_metadata(e.path()).is_ok_and(|m| m.is_symlink()) {
-                    linked_dirs.push(e.into_path())
-                }
-            }
             Ok(e) if e.file_type().is_dir() && e.path_is_symlink() => {
                 linked_dirs.push(e.into_path())
             }
