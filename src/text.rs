@@ -38,8 +38,8 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Appends `s` to `out`, escaped as [`escape_html`] does. Bytes are looked up
-/// in a table; clean runs are copied whole.
+/// Appends `s` to `out`, escaped as [`escape_html`] does. Eight bytes are
+/// tested at once for the five special characters; clean runs are copied whole.
 pub fn escape_html_into(out: &mut String, s: &str) {
     const ENTITIES: [&str; 6] = ["", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;"];
     /// Each byte's index in `ENTITIES`; 0 for bytes copied as they are.
@@ -52,14 +52,38 @@ pub fn escape_html_into(out: &mut String, s: &str) {
         t[b'\'' as usize] = 5;
         t
     };
-    let mut clean = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        let entity = ENTITY[usize::from(b)];
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` that equals `b` (exact for every byte value).
+    let equal = |x: u64, b: u8| {
+        let t = x ^ (ONES * u64::from(b));
+        !(((t & !HIGH) + !HIGH) | t) & HIGH
+    };
+    out.reserve(s.len());
+    let bytes = s.as_bytes();
+    let (mut clean, mut i) = (0, 0);
+    while i < bytes.len() {
+        if let Some(&chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+        {
+            let x = u64::from_le_bytes(chunk);
+            // `<` and `>` are 0x3C and 0x3E: both are 0x3E with bit 1 set.
+            let special =
+                equal(x | (ONES * 2), b'>') | equal(x, b'&') | equal(x, b'"') | equal(x, b'\'');
+            if special == 0 {
+                i += 8;
+                continue;
+            }
+            i += special.trailing_zeros() as usize / 8;
+        }
+        let entity = ENTITY[usize::from(bytes[i])];
         if entity != 0 {
             out.push_str(&s[clean..i]);
             out.push_str(ENTITIES[usize::from(entity)]);
             clean = i + 1;
         }
+        i += 1;
     }
     out.push_str(&s[clean..]);
 }
@@ -79,8 +103,9 @@ pub fn replace_ascii_into(out: &mut String, s: &str, with: impl Fn(u8) -> Option
 }
 
 /// The number of whitespace-separated words, as `text.split_whitespace().count()`
-/// gives, about five times faster: bytes are classified through a table, and
-/// only the lead bytes of Unicode's non-ASCII spaces (C2, E1, E2, E3) are decoded.
+/// gives, several times faster. Eight ASCII bytes are classified at once in a
+/// `u64`; other bytes go through a table, and only the lead bytes of Unicode's
+/// non-ASCII spaces (C2, E1, E2, E3) are decoded.
 pub fn count_words(text: &str) -> usize {
     const fn classes() -> [u8; 256] {
         let mut t = [WORD; 256];
@@ -102,10 +127,32 @@ pub fn count_words(text: &str) -> usize {
     const SPACE: u8 = 1;
     const DECODE: u8 = 2;
     static CLASS: [u8; 256] = classes();
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
     let bytes = text.as_bytes();
     let (mut words, mut after_space, mut i) = (0, SPACE, 0);
-    while let Some(&b) = bytes.get(i) {
-        let mut class = CLASS[usize::from(b)];
+    while i < bytes.len() {
+        if let Some(&chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+        {
+            let x = u64::from_le_bytes(chunk);
+            if x & HIGH == 0 {
+                // Per byte, in its high bit (no byte of these sums carries
+                // into the next, as every byte is below 0x80): a space is
+                // 0x20, or 9 to 13.
+                let t = x ^ (ONES * 0x20);
+                let is_space = !(((t & !HIGH) + !HIGH) | t) & HIGH;
+                let in_9_to_13 = (x + ONES * 0x77) & !(x + ONES * 0x72) & HIGH;
+                let space = is_space | in_9_to_13;
+                let space_before = (space << 8) | (u64::from(after_space) << 7);
+                words += (!space & HIGH & space_before).count_ones() as usize;
+                after_space = (space >> 63) as u8;
+                i += 8;
+                continue;
+            }
+        }
+        let mut class = CLASS[usize::from(bytes[i])];
         if class == DECODE {
             let c = text[i..].chars().next().unwrap_or('x');
             class = if c.is_whitespace() { SPACE } else { WORD };
@@ -143,6 +190,25 @@ mod tests {
             "a&lt;b&gt;&amp;&quot;c&quot; &#39;d&#39; é→"
         );
         assert_eq!(escape_html(""), "");
+        // Every byte, at every offset of an eight-byte block, beside clean text.
+        let naive = |s: &str| {
+            s.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '"' => "&quot;".to_owned(),
+                    '\'' => "&#39;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect::<String>()
+        };
+        for c in (0..=0x7f_u8).map(char::from).chain(['é', '€', '\u{1F600}']) {
+            for at in 0..17 {
+                let text = format!("{}{c}{}", "x".repeat(at), "y=;?".repeat(at % 5));
+                assert_eq!(escape_html(&text), naive(&text), "{text:?}");
+            }
+        }
     }
 
     #[test]
@@ -158,9 +224,30 @@ mod tests {
             "ü€\u{1F600} 😀x",
             "\u{b}vt\u{c}ff\r\ncrlf\u{1f}unit-separator",
             "x-y_z 2021",
+            "eight ch\tnine\u{b}ch\u{c}ars\r\n   \x1f\x08\x0e~!  and é\u{2003}more words past one block",
         ] {
             assert_eq!(
                 count_words(text),
+                text.split_whitespace().count(),
+                "{text:?}"
+            );
+        }
+        // Every mix of words and spaces across eight-byte blocks.
+        let pieces = [
+            "a", "bc", " ", "\t", "\n", "\r\n", "\u{b}", "\u{c}", "é", "\u{a0}", "\u{2003}",
+            "\u{1f}", "\u{e}", "\u{8}", "~",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 40) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(
+                count_words(&text),
                 text.split_whitespace().count(),
                 "{text:?}"
             );

@@ -143,7 +143,7 @@ pub trait ValueRender {
 impl ValueRender for Value {
     fn render(&self, write: &mut impl Write) -> std::io::Result<()> {
         match *self {
-            Value::String(ref s) => write!(write, "{}", s),
+            Value::String(ref s) => write.write_all(s.as_bytes()),
             Value::Number(ref i) => {
                 if let Some(v) = i.as_i64() {
                     write!(write, "{}", v)
@@ -360,7 +360,7 @@ pub fn dotted_pointer<'a>(value: &'a Value, pointer: &str) -> Option<&'a Value> 
     // Plain `a.b.c` paths, what templates almost always hold, split on dots;
     // quotes, brackets, escapes and `~` go through the state machine below.
     if !pointer.bytes().any(|b| matches!(b, b'"' | b'\'' | b'[' | b']' | b'\\' | b'~')) {
-        return pointer.split('.').filter(|t| !t.is_empty()).try_fold(value, |target, token| {
+        return pointer.split(|c| c == '.').filter(|t| !t.is_empty()).try_fold(value, |target, token| {
             match target {
                 Value::Object(map) => map.get(token),
                 Value::Array(list) => parse_index(token).and_then(|x| list.get(x)),

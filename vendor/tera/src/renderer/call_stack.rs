@@ -28,9 +28,9 @@ impl<'a> UserContext<'a> {
     }
 
     pub fn find_value_by_dotted_pointer(&self, pointer: &str) -> Option<&'a Value> {
-        let raw = pointer.split('.').next().unwrap();
+        let raw = &pointer[..pointer.bytes().position(|b| b == b'.').unwrap_or(pointer.len())];
         let rest = &pointer[raw.len() + 1..];
-        let found = if raw.contains('~') {
+        let found = if raw.as_bytes().contains(&b'~') {
             self.inner.get(&raw.replace("~1", "/").replace("~0", "~"))
         } else {
             self.inner.get(raw)
@@ -123,7 +123,7 @@ impl<'a> CallStack<'a> {
         }
 
         // Not in stack frame, look in user supplied context
-        if key.contains('.') {
+        if key.as_bytes().contains(&b'.') {
             return self.context.find_value_by_dotted_pointer(key).map(Cow::Borrowed);
         } else if let Some(value) = self.context.find_value(key) {
             return Some(Cow::Borrowed(value));
