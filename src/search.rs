@@ -13,8 +13,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use std::hash::BuildHasher as _;
+
+use hashbrown::hash_table::{Entry, HashTable};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use serde::Serialize;
 use serde_json::json;
@@ -39,89 +42,146 @@ struct Doc<'a> {
     y: Option<i32>,
 }
 
-/// Calls `f` with each search term of `text`, in order: runs of letters and
-/// digits (as `char::is_alphanumeric` says), lowercased, without one-character
-/// words and stopwords. One pass over the bytes: ASCII is classified through a
-/// table, noting capitals on the way; only other characters are decoded.
-pub fn for_each_term<'a>(text: &'a str, mut f: impl FnMut(Cow<'a, str>)) {
-    const SEPARATOR: u8 = 0;
-    const LOWER: u8 = 1;
-    const UPPER: u8 = 2;
-    const DECODE: u8 = 3;
-    static CLASS: [u8; 256] = {
-        let mut t = [DECODE; 256];
-        let mut b = 0;
-        while b < 128 {
-            t[b] = match b as u8 {
-                b'a'..=b'z' | b'0'..=b'9' => LOWER,
-                b'A'..=b'Z' => UPPER,
-                _ => SEPARATOR,
-            };
-            b += 1;
+/// A search term: a word of the text that is already lowercase, or its
+/// lowercase form in a buffer the tokenizer reuses.
+#[derive(Debug, Clone, Copy)]
+pub enum Term<'a, 'b> {
+    InText(&'a str),
+    Lowered(&'b str),
+}
+
+impl<'a> Term<'a, '_> {
+    pub fn as_str(&self) -> &str {
+        match *self {
+            Term::InText(t) | Term::Lowered(t) => t,
         }
-        t
-    };
-    // The class of the non-ASCII character at `i`, and its width.
-    let decode = |i: usize| -> (u8, usize) {
-        let c = text[i..].chars().next().unwrap_or(' ');
-        let class = if !c.is_alphanumeric() {
-            SEPARATOR
-        } else if c.is_uppercase() {
-            UPPER
-        } else {
-            LOWER
-        };
-        (class, c.len_utf8())
-    };
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let (class, width) = match CLASS[usize::from(bytes[i])] {
-            DECODE => decode(i),
-            ascii => (ascii, 1),
-        };
-        if class == SEPARATOR {
-            i += width;
-            continue;
-        }
-        let start = i;
-        let mut upper = class == UPPER;
-        i += width;
-        while i < bytes.len() {
-            match CLASS[usize::from(bytes[i])] {
-                LOWER => i += 1,
-                UPPER => {
-                    upper = true;
-                    i += 1;
-                }
-                SEPARATOR => break,
-                _ => match decode(i) {
-                    (SEPARATOR, _) => break,
-                    (class, width) => {
-                        upper |= class == UPPER;
-                        i += width;
-                    }
-                },
-            }
-        }
-        if let Some(t) = term(&text[start..i], upper) {
-            f(t);
+    }
+
+    /// The term to keep: borrowed from the text when it can be.
+    pub fn to_key(self) -> Cow<'a, str> {
+        match self {
+            Term::InText(t) => Cow::Borrowed(t),
+            Term::Lowered(t) => Cow::Owned(t.to_owned()),
         }
     }
 }
 
+/// Calls `f` with each search term of `text`, in order: runs of letters and
+/// digits (as `char::is_alphanumeric` says), lowercased, without one-character
+/// words and stopwords. Eight ASCII bytes are classified at once in a `u64`
+/// and words are found by their edges, noting capitals on the way; other
+/// characters are decoded one by one. Capitalised words are lowercased into
+/// one reused buffer, so a term costs no allocation.
+pub fn for_each_term<'a>(text: &'a str, mut f: impl for<'b> FnMut(Term<'a, 'b>)) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` (all below 0x80) in `lo..=hi`: no byte
+    // of these sums carries into the next.
+    let within = |x: u64, lo: u8, hi: u8| {
+        (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * u64::from(0x7f - hi)) & HIGH
+    };
+    let bytes = text.as_bytes();
+    let mut lowered = String::new();
+    // The word being read: where it started, and whether it has a capital.
+    let mut word: Option<usize> = None;
+    let mut upper = false;
+    let mut emit = |start: usize, end: usize, upper: bool| {
+        if let Some(t) = term(&text[start..end], upper, &mut lowered) {
+            f(t);
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(&chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+        {
+            let x = u64::from_le_bytes(chunk);
+            if x & HIGH == 0 {
+                // ASCII letters are `a..=z` once bit 5 is set; capitals have it clear.
+                let letters = within(x | (ONES * 0x20), b'a', b'z');
+                let capitals = letters & !(x << 2) & HIGH;
+                let alnum = letters | within(x, b'0', b'9');
+                // Walk the edges between words and separators in this block.
+                let mut at = 0;
+                while at < 8 {
+                    let ahead = HIGH << (8 * at);
+                    match word {
+                        Some(start) => {
+                            let ends = !alnum & ahead;
+                            if ends == 0 {
+                                upper |= capitals & ahead != 0;
+                                break;
+                            }
+                            let end = ends.trailing_zeros() as usize / 8;
+                            let inside = ahead & !(HIGH << (8 * end));
+                            upper |= capitals & inside != 0;
+                            emit(start, i + end, upper);
+                            word = None;
+                            at = end + 1;
+                        }
+                        None => {
+                            let starts = alnum & ahead;
+                            if starts == 0 {
+                                break;
+                            }
+                            at = starts.trailing_zeros() as usize / 8;
+                            word = Some(i + at);
+                            upper = false;
+                        }
+                    }
+                }
+                i += 8;
+                continue;
+            }
+        }
+        // One character: an ASCII byte by its value, anything else decoded.
+        let (is_word, is_upper, width) = match bytes[i] {
+            b @ 0..=0x7f => (b.is_ascii_alphanumeric(), b.is_ascii_uppercase(), 1),
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.is_alphanumeric(), c.is_uppercase(), c.len_utf8())
+            }
+        };
+        match (word, is_word) {
+            (None, true) => {
+                word = Some(i);
+                upper = is_upper;
+            }
+            (Some(_), true) => upper |= is_upper,
+            (Some(start), false) => {
+                emit(start, i, upper);
+                word = None;
+            }
+            (None, false) => {}
+        }
+        i += width;
+    }
+    if let Some(start) = word {
+        emit(start, bytes.len(), upper);
+    }
+}
+
 /// A word as a search term: two characters or more, lowercase, not a stopword.
-/// `upper`: the word has a capital letter.
-fn term(w: &str, upper: bool) -> Option<Cow<'_, str>> {
+/// `upper`: the word has a capital letter; it is lowercased into `buffer`.
+fn term<'a, 'b>(w: &'a str, upper: bool, buffer: &'b mut String) -> Option<Term<'a, 'b>> {
     if w.len() < 2 || (w.len() < 5 && w.chars().nth(1).is_none()) {
         return None;
     }
-    let t = match (upper, w.is_ascii()) {
-        (false, _) => Cow::Borrowed(w),
-        (true, true) => Cow::Owned(w.to_ascii_lowercase()),
-        (true, false) => Cow::Owned(w.to_lowercase()),
+    let t = if !upper {
+        Term::InText(w)
+    } else {
+        buffer.clear();
+        if w.is_ascii() {
+            buffer.push_str(w);
+            buffer.make_ascii_lowercase();
+        } else {
+            // `str::to_lowercase`, not per character: a final Σ becomes ς.
+            buffer.push_str(&w.to_lowercase());
+        }
+        Term::Lowered(buffer)
     };
-    (t.len() > 5 || !is_stopword(&t)).then_some(t)
+    (t.as_str().len() > 5 || !is_stopword(t.as_str())).then_some(t)
 }
 
 /// Words too common to help a search.
@@ -231,11 +291,14 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
     // Postings per block of documents, built in parallel: one map per block,
     // keyed by terms borrowed from the text where they are already lowercase.
     // A document's repeated term adds to its last posting (ids only grow).
-    let blocks: Vec<FxHashMap<Cow<str>, Postings>> = docs
+    // A term is hashed once and looked up by `&str`; a key is made only when
+    // the block first meets the term.
+    let blocks: Vec<HashTable<(Cow<str>, Postings)>> = docs
         .par_chunks(256)
         .enumerate()
         .map(|(b, block)| {
-            let mut local: FxHashMap<Cow<str>, Postings> = FxHashMap::default();
+            let mut local: HashTable<(Cow<str>, Postings)> = HashTable::new();
+            let hasher = FxBuildHasher;
             for (k, &i) in block.iter().enumerate() {
                 let id = (b * 256 + k) as u32;
                 let s = &site.studies[i];
@@ -245,7 +308,17 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
                     (site.bodies[i].text(), 1),
                 ] {
                     for_each_term(text, |t| {
-                        let list = local.entry(t).or_default();
+                        let word = t.as_str();
+                        let list = match local.entry(
+                            hasher.hash_one(word),
+                            |(key, _)| key == word,
+                            |(key, _)| hasher.hash_one(key.as_ref()),
+                        ) {
+                            Entry::Occupied(e) => &mut e.into_mut().1,
+                            Entry::Vacant(e) => {
+                                &mut e.insert((t.to_key(), Vec::new())).into_mut().1
+                            }
+                        };
                         match list.last_mut() {
                             Some((doc, score)) if *doc == id => *score = (*score + weight).min(255),
                             _ => list.push((id, weight)),
@@ -373,9 +446,9 @@ pub fn index_files(site: &Site) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    fn terms(text: &str) -> Vec<Cow<'_, str>> {
+    fn terms(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for_each_term(text, |t| out.push(t));
+        for_each_term(text, |t| out.push(t.as_str().to_owned()));
         out
     }
 
@@ -389,18 +462,36 @@ mod tests {
         assert!(terms("—  ").is_empty());
         assert_eq!(terms("éa Éb aÉ"), ["éa", "éb", "aé"]);
         // The same as splitting on everything else and lowercasing, by std.
+        let by_std = |text: &str| -> Vec<String> {
+            text.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 2)
+                .map(str::to_lowercase)
+                .filter(|w| !is_stopword(w))
+                .collect()
+        };
         for text in [
             "no\u{a0}break em\u{2003}space é Ünïcode ΣΊΣΥΦΟΣ",
             "x-y_z 2021 CO₂ ½ tab\tand\nline \u{1F600}emoji",
             "The AND of It: a an ab",
+            "eight ch Words-in-blocks of eight, AcrossTheEdges 12345678 [brackets] @`{~",
         ] {
-            let std: Vec<String> = text
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().count() >= 2)
-                .map(str::to_lowercase)
-                .filter(|w| !is_stopword(w))
-                .collect();
-            assert_eq!(terms(text), std, "{text:?}");
+            assert_eq!(terms(text), by_std(text), "{text:?}");
+        }
+        // Words, capitals, digits, stopwords and separators across eight-byte blocks.
+        let pieces = [
+            "a", "Z", "9", "heat", "Pump", "THE", "and", "of", " ", "-", "@", "[", "`", "{", "/",
+            ":", "é", "Ö", "₂", "½", "—", "\u{a0}", "ΣΑΣ", "x1",
+        ];
+        let mut seed = 11u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 48) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(terms(&text), by_std(&text), "{text:?}");
         }
     }
 
