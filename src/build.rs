@@ -363,6 +363,7 @@ impl Session {
         let previous = self.page_cache.then_some(&self.parsed);
         let parsed: Vec<_> = files
             .par_iter()
+            .with_max_len(crate::PAR_CHUNK)
             .map(|f| match previous.and_then(|p| p.get(&parse_key(f))) {
                 Some(r) => r.clone(),
                 None => parse_study(f, &config).map(Arc::new),
@@ -479,7 +480,11 @@ fn render_bodies(
 ) -> Vec<Arc<Rendered>> {
     let render = |s: &Arc<Study>| Arc::new(render_markdown(&s.body, &s.rel, allow_html));
     let Some(cache) = cache else {
-        return studies.par_iter().map(render).collect();
+        return studies
+            .par_iter()
+            .with_max_len(crate::PAR_CHUNK)
+            .map(render)
+            .collect();
     };
     let keys: Vec<u64> = studies.iter().map(|s| body_key(s, allow_html)).collect();
     let previous = &*cache;
@@ -525,6 +530,7 @@ fn render_snippets(
 ) -> Result<Vec<(String, String)>> {
     (0..studies)
         .into_par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .map(|i| {
             let item = [("item".to_owned(), contexts.card(i))];
             let ctx =
@@ -593,6 +599,7 @@ fn write_pages(
     };
     let failures: Vec<Result<()>> = order
         .par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .map_init(shared, |(ctx, buf, held), &(practice, plan)| {
             let ctx = ctx.as_mut().map_err(|e| template_error(plan, e))?;
             if practice != *held {
@@ -710,6 +717,7 @@ fn resolve_bodies(
         .par_iter()
         .zip(&rendered)
         .zip(&keys)
+        .with_max_len(crate::PAR_CHUNK)
         .map(|((s, r), key)| {
             if let Some(hit) = previous.and_then(|c| c.get(key)) {
                 return hit.clone();

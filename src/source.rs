@@ -137,6 +137,7 @@ fn load(root: &Path, cache: Option<&mut ReadCache>) -> (Vec<Arc<SourceFile>>, Ve
     type Read = (Result<Arc<SourceFile>, Diagnostic>, Option<Stamp>);
     let results: Vec<Read> = paths
         .par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .map(|(p, linked)| {
             if let Some(old) = old {
                 // `serve`: a stat decides whether the file read last time still stands.
