@@ -301,6 +301,7 @@ impl Session {
                 let chrome = render_chrome(&templates, &contexts, &plans)?;
                 contexts.set_chrome(chrome.clone());
                 write_pages(&templates, &contexts, &plans, sink, |_| true)?;
+                contexts.free_in_background();
                 Ok((snippets, chrome))
             },
         );
