@@ -164,6 +164,7 @@ pub fn for_each_term<'a>(text: &'a str, mut f: impl for<'b> FnMut(Term<'a, 'b>))
 
 /// A word as a search term: two characters or more, lowercase, not a stopword.
 /// `upper`: the word has a capital letter; it is lowercased into `buffer`.
+#[inline]
 fn term<'a, 'b>(w: &'a str, upper: bool, buffer: &'b mut String) -> Option<Term<'a, 'b>> {
     if w.len() < 2 || (w.len() < 5 && w.chars().nth(1).is_none()) {
         return None;
