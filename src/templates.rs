@@ -100,6 +100,8 @@ pub fn load_templates(
     tera.autoescape_on(vec![".html", ".htm", ".xml", ".svg"]);
     // Tera's default also escapes `/`, which bloats every URL for no safety gain.
     tera.set_escape_fn(crate::text::escape_html);
+    // The same escaping, into a buffer the renderer reuses (see vendor/tera).
+    tera.set_escape_into_fn(crate::text::escape_html_into);
     let raw: Vec<(&str, &str)> = sources
         .iter()
         .map(|s| (s.name.as_str(), s.text.as_str()))

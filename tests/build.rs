@@ -77,6 +77,10 @@ fn study_page_has_title_anchors_and_rewritten_links() {
     let doc = html(&page);
     assert_eq!(texts(&doc, "h1"), ["Tom & Jerry <script>"]);
     assert!(!page.contains("<script>\""), "title is escaped");
+    assert!(
+        page.contains("<h1>Tom &amp; Jerry &lt;script&gt;</h1>"),
+        "escaped as the five-character table says"
+    );
     assert_eq!(
         texts(&doc, "title"),
         ["Tom & Jerry <script> · Test Network"]

@@ -21,6 +21,8 @@ const ONE_OFF_TEMPLATE_NAME: &str = "__tera_one_off";
 
 /// The escape function type definition
 pub type EscapeFn = fn(&str) -> String;
+/// Appends `input`, escaped exactly as the matching [`EscapeFn`] would return it, to `out`.
+pub type EscapeIntoFn = fn(&mut String, &str);
 
 /// Main point of interaction in this library.
 ///
@@ -76,6 +78,8 @@ pub struct Tera {
     pub autoescape_suffixes: Vec<&'static str>,
     #[doc(hidden)]
     escape_fn: EscapeFn,
+    #[doc(hidden)]
+    escape_into_fn: Option<EscapeIntoFn>,
 }
 
 impl Tera {
@@ -95,6 +99,7 @@ impl Tera {
             testers: HashMap::new(),
             autoescape_suffixes: vec![".html", ".htm", ".xml"],
             escape_fn: escape_html,
+            escape_into_fn: None,
         };
 
         tera.load_from_glob()?;
@@ -820,11 +825,27 @@ impl Tera {
     /// ```
     pub fn set_escape_fn(&mut self, function: EscapeFn) {
         self.escape_fn = function;
+        self.escape_into_fn = None;
+    }
+
+    /// Set, beside [`Tera::set_escape_fn`], a function that appends the same
+    /// escaped text to a buffer: `{{ x }}` then escapes into a buffer the
+    /// renderer reuses instead of a new `String` per variable. It must append
+    /// exactly what the escape function returns.
+    pub fn set_escape_into_fn(&mut self, function: EscapeIntoFn) {
+        self.escape_into_fn = Some(function);
+    }
+
+    #[doc(hidden)]
+    #[inline]
+    pub fn get_escape_into_fn(&self) -> Option<EscapeIntoFn> {
+        self.escape_into_fn
     }
 
     /// Reset escape function to default [`escape_html()`].
     pub fn reset_escape_fn(&mut self) {
         self.escape_fn = escape_html;
+        self.escape_into_fn = None;
     }
 
     /// Re-parse all templates found in the glob given to Tera.
@@ -899,6 +920,7 @@ impl Default for Tera {
             functions: HashMap::new(),
             autoescape_suffixes: vec![".html", ".htm", ".xml"],
             escape_fn: escape_html,
+            escape_into_fn: None,
         };
 
         tera.register_tera_filters();

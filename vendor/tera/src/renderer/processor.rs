@@ -116,6 +116,8 @@ pub struct Processor<'a> {
     /// definitions and for which block
     /// Vec<(block name, tpl_name, level)>
     blocks: Vec<(&'a str, &'a str, usize)>,
+    /// Reused for `{{ x }}`'s escaped text when the Tera has an escape-into function.
+    escaped: String,
 }
 
 impl<'a> Processor<'a> {
@@ -144,6 +146,7 @@ impl<'a> Processor<'a> {
             macros: MacroCollection::from_original_template(template, tera),
             should_escape,
             blocks: Vec::new(),
+            escaped: String::new(),
         }
     }
 
@@ -337,6 +340,18 @@ impl<'a> Processor<'a> {
     }
 
     fn eval_expression(&mut self, expr: &'a Expr) -> Result<Val<'a>> {
+        let (res, escape) = self.eval_expression_unescaped(expr)?;
+        if escape {
+            return Ok(Cow::Owned(
+                to_value(self.tera.get_escape_fn()(res.as_str().unwrap())).map_err(Error::json)?,
+            ));
+        }
+        Ok(res)
+    }
+
+    /// Evaluates an expression, and says whether its result, a string, is
+    /// still to be escaped: `{{ x }}` escapes it straight into the output.
+    fn eval_expression_unescaped(&mut self, expr: &'a Expr) -> Result<(Val<'a>, bool)> {
         let mut needs_escape = false;
 
         let mut res = match expr.val {
@@ -404,7 +419,7 @@ impl<'a> Processor<'a> {
                                 return Err(e);
                             }
                             // A negative undefined ident is !false so truthy
-                            return Ok(Cow::Owned(Value::Bool(true)));
+                            return Ok((Cow::Owned(Value::Bool(true)), false));
                         }
                     }
                 }
@@ -437,17 +452,13 @@ impl<'a> Processor<'a> {
 
         // Lastly, we need to check if the expression is negated, thus turning it into a bool
         if expr.negated {
-            return Ok(Cow::Owned(Value::Bool(!res.is_truthy())));
+            return Ok((Cow::Owned(Value::Bool(!res.is_truthy())), false));
         }
 
         // Checks if it's a string and we need to escape it (if the last filter is `safe` we don't)
-        if self.should_escape && needs_escape && res.is_string() && !expr.is_marked_safe() {
-            res = Cow::Owned(
-                to_value(self.tera.get_escape_fn()(res.as_str().unwrap())).map_err(Error::json)?,
-            );
-        }
-
-        Ok(res)
+        let escape =
+            self.should_escape && needs_escape && res.is_string() && !expr.is_marked_safe();
+        Ok((res, escape))
     }
 
     /// Render an expression and never escape its result
@@ -978,7 +989,20 @@ impl<'a> Processor<'a> {
             // Comments are ignored when rendering
             Node::Comment(_, _) => (),
             Node::Text(ref s) | Node::Raw(_, ref s, _) => write.write_all(s.as_bytes())?,
-            Node::VariableBlock(_, ref expr) => self.eval_expression(expr)?.render(write)?,
+            Node::VariableBlock(_, ref expr) => {
+                let (value, escape) = self.eval_expression_unescaped(expr)?;
+                match (escape, self.tera.get_escape_into_fn(), value.as_str()) {
+                    (true, Some(escape_into), Some(s)) => {
+                        self.escaped.clear();
+                        escape_into(&mut self.escaped, s);
+                        write.write_all(self.escaped.as_bytes())?;
+                    }
+                    (true, None, Some(s)) => {
+                        write.write_all(self.tera.get_escape_fn()(s).as_bytes())?
+                    }
+                    _ => value.render(write)?,
+                }
+            }
             Node::Set(_, ref set) => self.eval_set(set)?,
             Node::FilterSection(_, FilterSection { ref filter, ref body }, _) => {
                 let body = render_to_string(
