@@ -114,8 +114,8 @@ pub struct Contexts<'a> {
 
 impl<'a> Contexts<'a> {
     /// Drops the references, snippets and headers on a thread of their own:
-    /// freeing them takes a core some milliseconds at 10k studies, and a
-    /// one-shot build has nothing else left for that core to wait on.
+    /// freeing them takes a core some milliseconds at 10k studies, and the
+    /// build need not wait for it.
     pub fn free_in_background(self) {
         let Contexts {
             base,
