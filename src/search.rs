@@ -483,15 +483,7 @@ mod tests {
             "a", "Z", "9", "heat", "Pump", "THE", "and", "of", " ", "-", "@", "[", "`", "{", "/",
             ":", "é", "Ö", "₂", "½", "—", "\u{a0}", "ΣΑΣ", "x1",
         ];
-        let mut seed = 11u64;
-        for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..(seed % 48) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-            }
+        for text in crate::text::mixes(&pieces, 48, 3000) {
             assert_eq!(terms(&text), by_std(&text), "{text:?}");
         }
     }

@@ -165,6 +165,26 @@ pub fn count_words(text: &str) -> usize {
     words
 }
 
+/// `count` texts of up to `most` pieces each, drawn from `pieces` by a fixed
+/// pseudo-random sequence: test input that crosses every block edge.
+#[cfg(test)]
+pub(crate) fn mixes(pieces: &[&str], most: u64, count: usize) -> Vec<String> {
+    let mut seed = 7u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    (0..count)
+        .map(|_| {
+            (0..next() % (most + 1))
+                .map(|_| pieces[next() as usize % pieces.len()])
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,15 +257,7 @@ mod tests {
             "a", "bc", " ", "\t", "\n", "\r\n", "\u{b}", "\u{c}", "é", "\u{a0}", "\u{2003}",
             "\u{1f}", "\u{e}", "\u{8}", "~",
         ];
-        let mut seed = 7u64;
-        for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..(seed % 40) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-            }
+        for text in mixes(&pieces, 40, 3000) {
             assert_eq!(
                 count_words(&text),
                 text.split_whitespace().count(),
