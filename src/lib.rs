@@ -41,6 +41,7 @@ pub mod text;
 pub mod watch;
 
 pub use build::{BuildOptions, Report, Session};
+pub use error::{Diagnostic, Error, Result, Severity};
 
 /// The most items of a per-file parallel loop one rayon job takes. Left to
 /// itself rayon splits a loop only when a thread runs out of work, so the last
@@ -48,4 +49,3 @@ pub use build::{BuildOptions, Report, Session};
 /// waited: 60 ms of Markdown and 140 ms of pages at 10k. Jobs this small keep
 /// both cores busy to the end, for a job set-up every 64 items.
 pub(crate) const PAR_CHUNK: usize = 64;
-pub use error::{Diagnostic, Error, Result, Severity};

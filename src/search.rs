@@ -12,7 +12,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
 use std::hash::BuildHasher as _;
 
 use hashbrown::hash_table::{Entry, HashTable};
