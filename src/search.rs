@@ -72,13 +72,7 @@ impl<'a> Term<'a, '_> {
 /// characters are decoded one by one. Capitalised words are lowercased into
 /// one reused buffer, so a term costs no allocation.
 pub fn for_each_term<'a>(text: &'a str, mut f: impl for<'b> FnMut(Term<'a, 'b>)) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of `x` (all below 0x80) in `lo..=hi`: no byte
-    // of these sums carries into the next.
-    let within = |x: u64, lo: u8, hi: u8| {
-        (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * u64::from(0x7f - hi)) & HIGH
-    };
+    use crate::text::swar::{within, HIGH, ONES};
     let bytes = text.as_bytes();
     let mut lowered = String::new();
     // The word being read: where it started, and whether it has a capital.
@@ -91,11 +85,7 @@ pub fn for_each_term<'a>(text: &'a str, mut f: impl for<'b> FnMut(Term<'a, 'b>))
     };
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(&chunk) = bytes
-            .get(i..i + 8)
-            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
-        {
-            let x = u64::from_le_bytes(chunk);
+        if let Some(x) = crate::text::swar::block(bytes, i) {
             if x & HIGH == 0 {
                 // ASCII letters are `a..=z` once bit 5 is set; capitals have it clear.
                 let letters = within(x | (ONES * 0x20), b'a', b'z');

@@ -38,6 +38,39 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Eight bytes at a time in a `u64` ("SWAR"): each test sets the high bit of
+/// every byte that passes it, so `trailing_zeros() / 8` finds the first and
+/// `count_ones()` counts them.
+pub(crate) mod swar {
+    /// 0x01 in every byte.
+    pub const ONES: u64 = 0x0101_0101_0101_0101;
+    /// The high bit of every byte.
+    pub const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// The eight bytes from `i`, little-endian (byte `i` lowest), if there are eight.
+    #[inline]
+    pub fn block(bytes: &[u8], i: usize) -> Option<u64> {
+        bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            .map(u64::from_le_bytes)
+    }
+
+    /// Bytes equal to `b` (exact for every byte value).
+    #[inline]
+    pub fn equal(x: u64, b: u8) -> u64 {
+        let t = x ^ (ONES * u64::from(b));
+        !(((t & !HIGH) + !HIGH) | t) & HIGH
+    }
+
+    /// Bytes in `lo..=hi`, for `x` of ASCII bytes only (`x & HIGH == 0`): no
+    /// byte of these sums then carries into the next.
+    #[inline]
+    pub fn within(x: u64, lo: u8, hi: u8) -> u64 {
+        (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * u64::from(0x7f - hi)) & HIGH
+    }
+}
+
 /// Appends `s` to `out`, escaped as [`escape_html`] does. Eight bytes are
 /// tested at once for the five special characters; clean runs are copied whole.
 pub fn escape_html_into(out: &mut String, s: &str) {
@@ -52,22 +85,12 @@ pub fn escape_html_into(out: &mut String, s: &str) {
         t[b'\'' as usize] = 5;
         t
     };
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of `x` that equals `b` (exact for every byte value).
-    let equal = |x: u64, b: u8| {
-        let t = x ^ (ONES * u64::from(b));
-        !(((t & !HIGH) + !HIGH) | t) & HIGH
-    };
+    use swar::{equal, ONES};
     out.reserve(s.len());
     let bytes = s.as_bytes();
     let (mut clean, mut i) = (0, 0);
     while i < bytes.len() {
-        if let Some(&chunk) = bytes
-            .get(i..i + 8)
-            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
-        {
-            let x = u64::from_le_bytes(chunk);
+        if let Some(x) = swar::block(bytes, i) {
             // `<` and `>` are 0x3C and 0x3E: both are 0x3E with bit 1 set.
             let special =
                 equal(x | (ONES * 2), b'>') | equal(x, b'&') | equal(x, b'"') | equal(x, b'\'');
@@ -127,24 +150,14 @@ pub fn count_words(text: &str) -> usize {
     const SPACE: u8 = 1;
     const DECODE: u8 = 2;
     static CLASS: [u8; 256] = classes();
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use swar::HIGH;
     let bytes = text.as_bytes();
     let (mut words, mut after_space, mut i) = (0, SPACE, 0);
     while i < bytes.len() {
-        if let Some(&chunk) = bytes
-            .get(i..i + 8)
-            .and_then(|c| <&[u8; 8]>::try_from(c).ok())
-        {
-            let x = u64::from_le_bytes(chunk);
+        if let Some(x) = swar::block(bytes, i) {
             if x & HIGH == 0 {
-                // Per byte, in its high bit (no byte of these sums carries
-                // into the next, as every byte is below 0x80): a space is
-                // 0x20, or 9 to 13.
-                let t = x ^ (ONES * 0x20);
-                let is_space = !(((t & !HIGH) + !HIGH) | t) & HIGH;
-                let in_9_to_13 = (x + ONES * 0x77) & !(x + ONES * 0x72) & HIGH;
-                let space = is_space | in_9_to_13;
+                // A space is 0x20, or 9 to 13; a word starts after one.
+                let space = swar::equal(x, b' ') | swar::within(x, 9, 13);
                 let space_before = (space << 8) | (u64::from(after_space) << 7);
                 words += (!space & HIGH & space_before).count_ones() as usize;
                 after_space = (space >> 63) as u8;
