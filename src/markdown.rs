@@ -106,13 +106,35 @@ fn options() -> Options {
 
 /// Renders a body. `rel` is the file's path relative to `content/`, for relative links.
 pub fn render_markdown(body: &str, rel: &Path, allow_html: bool) -> Rendered {
-    // (0-based line, 1-based column) of a byte offset, for diagnostics.
+    // (0-based line, 1-based column) of a byte offset, for diagnostics. Events
+    // come in order, so lines are counted on from the last offset asked
+    // about (from the start only when one goes back): linear in the body
+    // however many links it has.
+    // (offset, its 0-based line, characters before it on its line)
+    let counted = std::cell::Cell::new((0usize, 0usize, 0usize));
     let pos = |offset: usize| -> (usize, usize) {
-        let before = &body.as_bytes()[..offset.min(body.len())];
-        let line = memchr::memchr_iter(b'\n', before).count();
-        let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-        let col = body.get(start..offset).map_or(1, |s| s.chars().count() + 1);
-        (line, col)
+        let offset = offset.min(body.len());
+        let (from, mut line, mut col) = match counted.get() {
+            last @ (at, _, _) if at <= offset => last,
+            _ => (0, 0, 0),
+        };
+        let mut line_start = None;
+        for newline in memchr::memchr_iter(b'\n', &body.as_bytes()[from..offset]) {
+            line += 1;
+            line_start = Some(from + newline + 1);
+        }
+        let counted_from = match line_start {
+            Some(start) => {
+                col = 0;
+                start
+            }
+            None => from,
+        };
+        col += body
+            .get(counted_from..offset)
+            .map_or(0, |s| s.chars().count());
+        counted.set((offset, line, col));
+        (line, col + 1)
     };
     let mut out = Rendered::default();
     let mut text = String::with_capacity(body.len());
@@ -566,6 +588,32 @@ mod tests {
             resolve_links(&prose.html, |_| Some("/x/".into())).contains("casebook:link:0 stays")
         );
         assert!(html.contains("href=\"/p/1/\""));
+    }
+
+    #[test]
+    fn link_positions_count_lines_and_characters_across_many_links() {
+        // Links on one line, on later lines, after multi-byte characters, in a
+        // list and after a footnote: each at the line and column of its `[`.
+        let md = "é [a](a.md) ü [b](b.md)\n\n- x [c](c.md)\n  [d](d.md)\n\nNote[^n].\n\n[^n]: See [e](e.md).\n\n€€ [f](f.md) [g](g.md)\n";
+        let r = render(md);
+        let naive: Vec<(usize, usize)> = md
+            .match_indices('[')
+            .filter(|(i, _)| {
+                md[i + 1..].starts_with(|c: char| c.is_ascii_lowercase())
+                    && md[*i..]
+                        .find(']')
+                        .is_some_and(|j| md[i + j + 1..].starts_with('('))
+            })
+            .map(|(i, _)| {
+                let before = &md[..i];
+                let line = before.matches('\n').count();
+                let start = before.rfind('\n').map_or(0, |n| n + 1);
+                (line, md[start..i].chars().count() + 1)
+            })
+            .collect();
+        let found: Vec<(usize, usize)> = r.links.iter().map(|l| (l.line, l.column)).collect();
+        assert_eq!(found.len(), 7, "{found:?}");
+        assert_eq!(found, naive);
     }
 
     #[test]
